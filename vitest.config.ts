@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const libs = ['linalg', 'engine', 'data', 'train', 'landscape', 'artifacts', 'report'];
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: Object.fromEntries(libs.map((lib) => [`@lrscape/${lib}`, `${root}libs/${lib}/src/index.ts`])),
+  },
+  test: {
+    include: ['libs/**/*.test.ts', 'tools/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+  },
+});
