@@ -1,0 +1,6 @@
+export * from './tables';
+export * from './arrow-io';
+export * from './safetensors';
+export * from './manifest';
+export * from './atomic';
+export * from './hashing';

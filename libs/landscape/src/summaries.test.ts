@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveRows, klayerComparison } from './summaries';
+
+describe('effectiveRows', () => {
+  it('counts outliers and sums λ/(λ+λmax/2) per (run, step, scope)', () => {
+    const row = (step: number, scope: string, rank: number, eigenvalue: number, is_outlier: boolean) => ({ run: 'r', step, scope, rank, eigenvalue, residual: 0, is_outlier });
+    const rows = effectiveRows([row(0, 'full', 1, 4, true), row(0, 'full', 2, 2, false), row(0, 'k1', 1, 1, true), row(5, 'full', 1, 3, true)]);
+    expect(rows).toEqual([
+      { run: 'r', step: 0, scope: 'full', m: 1, n_eff: expect.closeTo(4 / 6 + 2 / 4, 12) },
+      { run: 'r', step: 0, scope: 'k1', m: 1, n_eff: expect.closeTo(0.5 / 1.5 + 0 + 1 - 1 / 1.5, 12) },
+      { run: 'r', step: 5, scope: 'full', m: 1, n_eff: expect.closeTo(3 / 4.5, 12) },
+    ]);
+  });
+});
+
+describe('klayerComparison', () => {
+  const e = (n: number, i: number) => Float64Array.from({ length: n }, (_, j) => (j === i ? 1 : 0));
+  it('is exact (error 0, overlap 1) when the full top eigenvectors live in the block', () => {
+    const full = { scope: 'full', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(4, 2), residual: 0 }, { value: 3, vector: e(4, 3), residual: 0 }] };
+    const k1 = { scope: 'k1', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(2, 0), residual: 0 }, { value: 3, vector: e(2, 1), residual: 0 }] };
+    const rows = klayerComparison('r', 7, [full, k1], () => 2);
+    expect(rows).toEqual([
+      { run: 'r', step: 7, k: 1, rank: 1, rel_error: 0, overlap_to_full: expect.closeTo(1, 12) },
+      { run: 'r', step: 7, k: 1, rank: 2, rel_error: 0, overlap_to_full: expect.closeTo(1, 12) },
+    ]);
+  });
+  it('measures the error and the misalignment of a block that misses the top direction', () => {
+    const c = Math.SQRT1_2;
+    const full = { scope: 'full', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 4, vector: Float64Array.from([c, 0, c, 0]), residual: 0 }] };
+    const k1 = { scope: 'k1', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 3, vector: e(2, 0), residual: 0 }] };
+    const [row] = klayerComparison('r', 0, [full, k1], () => 2);
+    expect(row.rel_error).toBeCloseTo(0.25, 12);
+    expect(row.overlap_to_full).toBeCloseTo(0.5, 12);
+  });
+});

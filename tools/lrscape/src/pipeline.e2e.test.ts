@@ -1,0 +1,137 @@
+/**
+ * The Nx graph end to end on a tiny experiment in a scratch copy of the workspace: what runs on a fresh
+ * workspace, what a second run serves from the cache, and that each kind of change reruns only what
+ * depends on it (DESIGN §1's table). Tasks that really executed are counted through LRSCAPE_TASK_LOG
+ * (a cache hit replays a task's output but runs nothing).
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTable } from '@lrscape/artifacts';
+
+const repo = resolve(import.meta.dirname, '../../..');
+let root: string;
+const taskLog = () => join(root, 'tasks.log');
+
+const tiny = {
+  title: 'Tiny',
+  description: 'A reduced W-reg for the pipeline tests.',
+  dataset: { kind: 'wreg', n: 40, noise: 0.1, seed: 1 },
+  model: { hidden: [8], activation: 'tanh', loss: 'mse' },
+  training: { steps: 40, checkpointEvery: 20, sharpnessEvery: 5, testEvery: 10 },
+  grid: { etas: [0.02, 0.5] },
+  hessian: { topK: 3, maxIterations: 20, kLayers: [1] },
+};
+type Config = typeof tiny & Record<string, unknown>;
+const writeConfig = (config: Config) => writeFileSync(join(root, 'pipelines/tiny/experiment.json'), JSON.stringify(config, null, 2));
+
+const env = () => ({ ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', CI: 'true', NX_TUI: 'false', LRSCAPE_TASK_LOG: taskLog() });
+
+/** Runs an nx command in the scratch workspace; returns the tasks that really executed, sorted. */
+function nx(...args: string[]): string[] {
+  writeFileSync(taskLog(), '');
+  const result = spawnSync(join(root, 'node_modules/.bin/nx'), args, { cwd: root, env: env(), encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`nx ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  return readFileSync(taskLog(), 'utf8').split('\n').filter(Boolean).sort();
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'lrscape-e2e-'));
+  for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools']) {
+    cpSync(join(repo, entry), join(root, entry), { recursive: true, filter: (src) => !src.includes('node_modules') });
+  }
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  execFileSync('mkdir', ['-p', join(root, 'pipelines/tiny')]);
+  writeConfig(tiny);
+});
+
+afterAll(() => {
+  if (root && !process.env.LRSCAPE_KEEP_E2E) rmSync(root, { recursive: true, force: true });
+});
+
+describe('the pipeline graph', () => {
+  it('runs every stage on a fresh workspace and produces the tables and the report', async () => {
+    expect(nx('run-many', '-t', 'analyze')).toEqual([
+      'aggregate tiny',
+      'hessian tiny eta-0.02',
+      'hessian tiny eta-0.5',
+      'prepare tiny',
+      'report tiny',
+      'site',
+      'train tiny eta-0.02',
+      'train tiny eta-0.5',
+      'verify tiny',
+    ]);
+    const runs = await readTable(join(root, 'artifacts/tiny/tables/runs.arrow'), 'runs');
+    expect(runs.rows.map((r) => r.run)).toEqual(['eta-0.02', 'eta-0.5']);
+    const spectra = await readTable(join(root, 'artifacts/tiny/tables/spectra.arrow'), 'spectra');
+    expect(new Set(spectra.rows.map((r) => r.scope))).toEqual(new Set(['full', 'k1']));
+    expect(existsSync(join(root, 'reports/index.html'))).toBe(true);
+    expect(readFileSync(join(root, 'reports/tiny/index.html'), 'utf8')).toContain('<svg');
+  }, 600_000);
+
+  it('serves a second run with no change entirely from the cache', () => {
+    expect(nx('run-many', '-t', 'analyze')).toEqual([]);
+  }, 300_000);
+
+  it('reruns only the reports after a report-code change', () => {
+    appendFileSync(join(root, 'libs/report/src/index.ts'), '\n// a tweak\n');
+    expect(nx('run-many', '-t', 'analyze')).toEqual(['report tiny', 'site']);
+  }, 300_000);
+
+  it('reruns the Hessians but no training after a Hessian-setting change', () => {
+    writeConfig({ ...tiny, hessian: { ...tiny.hessian, topK: 4 } });
+    expect(nx('run-many', '-t', 'analyze')).toEqual(['aggregate tiny', 'hessian tiny eta-0.02', 'hessian tiny eta-0.5', 'report tiny', 'site', 'verify tiny']);
+  }, 300_000);
+
+  it('trains only the new η when one is added to the grid', () => {
+    writeConfig({ ...tiny, hessian: { ...tiny.hessian, topK: 4 }, grid: { etas: [0.02, 0.1, 0.5] } });
+    expect(nx('run-many', '-t', 'analyze')).toEqual(['aggregate tiny', 'hessian tiny eta-0.1', 'report tiny', 'site', 'train tiny eta-0.1', 'verify tiny']);
+  }, 300_000);
+
+  it('reruns no training and no Hessian after an analysis-threshold change', () => {
+    writeConfig({ ...tiny, hessian: { ...tiny.hessian, topK: 4 }, grid: { etas: [0.02, 0.1, 0.5] }, analysis: { prominence: 0.2 } });
+    expect(nx('run-many', '-t', 'analyze')).toEqual(['aggregate tiny', 'report tiny', 'site', 'verify tiny']);
+  }, 300_000);
+
+  it('refuses a malformed config with the file and the field named, touching nothing', () => {
+    const before = readFileSync(join(root, 'artifacts/tiny/tables/manifest.json'), 'utf8');
+    writeConfig({ ...tiny, grid: { etas: [0.02, -0.1] } });
+    writeFileSync(taskLog(), '');
+    const result = spawnSync(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'analyze'], { cwd: root, env: env(), encoding: 'utf8' });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/pipelines\/tiny\/experiment\.json: field `grid\.etas\.1`/);
+    expect(readFileSync(taskLog(), 'utf8')).toBe('');
+    expect(readFileSync(join(root, 'artifacts/tiny/tables/manifest.json'), 'utf8')).toBe(before);
+  }, 300_000);
+
+  it('resumes a train task killed mid-way, leaving nothing half-written that a later task trusts', async () => {
+    const long = { ...tiny, training: { ...tiny.training, steps: 3000, checkpointEvery: 200 }, grid: { etas: [0.02] } };
+    writeConfig(long);
+    const runDir = join(root, 'artifacts/tiny/runs/eta-0.02');
+    const resumeFile = join(root, 'artifacts/tiny/resume/eta-0.02/resume.json');
+    const child = spawn(join(root, 'node_modules/.bin/nx'), ['run', 'tiny-eta-0.02:train'], { cwd: root, env: env(), detached: true, stdio: 'ignore' });
+    const deadline = Date.now() + 240_000;
+    while (!existsSync(resumeFile) || (JSON.parse(readFileSync(resumeFile, 'utf8')) as { step: number }).step < 400) {
+      if (Date.now() > deadline) throw new Error('the train task never reached a resume point');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    // The finished folder is still the earlier 40-step run: the killed task published nothing.
+    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).steps).toBe(40);
+    const resumedFrom = (JSON.parse(readFileSync(resumeFile, 'utf8')) as { step: number }).step;
+
+    writeFileSync(taskLog(), '');
+    const rerun = spawnSync(join(root, 'node_modules/.bin/nx'), ['run', 'tiny-eta-0.02:hessian'], { cwd: root, env: env(), encoding: 'utf8' });
+    expect(rerun.status, rerun.stdout + rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain(`resuming from step ${resumedFrom}`);
+    const summary = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    expect(summary.steps).toBe(3000);
+    const metrics = await readTable(join(runDir, 'metrics.arrow'), 'steps');
+    expect(metrics.rows.map((r) => r.step)).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+    expect(existsSync(join(root, 'artifacts/tiny/resume/eta-0.02'))).toBe(false);
+  }, 600_000);
+});

@@ -1,0 +1,67 @@
+/**
+ * What every stage script shares: the workspace paths of DESIGN §3, loading the experiment, provenance
+ * for table metadata, and turning any error into one clear line and a non-zero exit.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TableMetadata } from '@lrscape/artifacts';
+import { findRun, loadExperiment, sliceHash, type Experiment, type RunSpec } from '../experiment-config';
+
+export const workspaceRoot = process.env.LRSCAPE_WORKSPACE ?? process.cwd();
+
+export function experimentPaths(name: string) {
+  const base = join(workspaceRoot, 'artifacts', name);
+  return {
+    base,
+    data: join(base, 'data'),
+    run: (slug: string) => join(base, 'runs', slug),
+    /** Work in progress of an interrupted train task (outside Nx outputs, so cache restores leave it). */
+    resume: (slug: string) => join(base, 'resume', slug),
+    hessian: (slug: string) => join(base, 'hessian', slug),
+    tables: join(base, 'tables'),
+    claims: join(base, 'claims'),
+    report: join(workspaceRoot, 'reports', name),
+  };
+}
+
+export function experimentFile(name: string): string {
+  return join(workspaceRoot, 'pipelines', name, 'experiment.json');
+}
+
+export function loadStageExperiment(name: string | undefined): Experiment {
+  if (!name) throw new Error('usage: <stage> <experiment> [run]');
+  return loadExperiment(experimentFile(name));
+}
+
+export function loadStageRun(experiment: Experiment, slug: string | undefined): RunSpec {
+  if (!slug) throw new Error(`usage: <stage> ${experiment.name} <run>`);
+  return findRun(experiment, slug);
+}
+
+export function codeVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')) as { version: string };
+  return `lrscape@${pkg.version}`;
+}
+
+export function tableMetadata(experiment: Experiment, backend: string): TableMetadata {
+  return { experiment: experiment.name, config_hash: sliceHash(experiment.config), code_version: codeVersion(), backend };
+}
+
+/** Runs a stage's main; an error becomes `lrscape <stage>: <message>` on stderr and exit code 1. */
+export function runStage(stage: string, main: (args: string[]) => Promise<void>): void {
+  const started = Date.now();
+  // Tests count which tasks really executed (a cache hit replays output but runs nothing).
+  if (process.env.LRSCAPE_TASK_LOG) appendFileSync(process.env.LRSCAPE_TASK_LOG, `${[stage, ...process.argv.slice(2)].join(' ')}\n`);
+  main(process.argv.slice(2)).then(
+    () => {
+      console.log(`lrscape ${stage}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    },
+    (error: unknown) => {
+      console.error(`lrscape ${stage}: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.env.LRSCAPE_DEBUG && error instanceof Error) console.error(error.stack);
+      process.exit(1);
+    },
+  );
+}
+
+export const formatSeconds = (s: number) => (s < 90 ? `${s.toFixed(0)}s` : `${(s / 60).toFixed(1)}min`);

@@ -1,0 +1,26 @@
+/**
+ * `<exp>:verify` — checks the experiment's reproduction claims on its real outputs and records each
+ * verdict in artifacts/<exp>/claims/claims.arrow for the report. A failed claim is a result, not an error.
+ */
+import { join } from 'node:path';
+import { readTable, verifyManifest, writeFolderAtomically, writeTable } from '@lrscape/artifacts';
+import { edgeOfStabilityClaims } from '@lrscape/landscape';
+import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
+
+runStage('verify', async ([name]) => {
+  const experiment = loadStageExperiment(name);
+  const paths = experimentPaths(experiment.name);
+  await verifyManifest(paths.tables);
+  const read = <N extends 'runs' | 'steps' | 'spectra' | 'instabilities'>(table: N) => readTable(join(paths.tables, `${table}.arrow`), table);
+  const [runs, steps, spectra, instabilities] = await Promise.all([read('runs'), read('steps'), read('spectra'), read('instabilities')]);
+  const claims = edgeOfStabilityClaims({ runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows });
+  await writeFolderAtomically(paths.claims, async (dir) => {
+    await writeTable(join(dir, 'claims.arrow'), 'claims', claims, tableMetadata(experiment, runs.metadata.backend));
+  });
+  for (const claim of claims) {
+    const measured = claim.measured === null ? '—' : claim.measured.toPrecision(4);
+    console.log(`  [${claim.verdict.toUpperCase()}] ${claim.claim}: measured ${measured}, expected ${claim.expected} (${claim.detail})`);
+  }
+  const failed = claims.filter((c) => c.verdict === 'fail').length;
+  console.log(`${experiment.name}: ${claims.length - failed}/${claims.length} claims hold`);
+});
