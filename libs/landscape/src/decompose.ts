@@ -34,7 +34,7 @@ export const scopeName = (k: number | null) => (k === null ? 'full' : `k${k}`);
 
 export async function decomposeHessian(curvature: CurvatureOperators, options: DecompositionOptions): Promise<ScopeSpectrum[]> {
   const scopes: { scope: string; op: LinearOperator; n: number }[] = [
-    { scope: 'full', op: curvature.hvp, n: curvature.size },
+    { scope: 'full', op: (v: Float64Array) => curvature.hvp(v), n: curvature.size },
     ...options.kLayers.map((k) => ({ scope: scopeName(k), op: curvature.blockHvp(k), n: options.blockSize(k) })),
   ];
   const spectra: ScopeSpectrum[] = [];

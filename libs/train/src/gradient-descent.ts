@@ -141,7 +141,7 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     if (step % options.sharpnessEvery === 0 || step === steps) {
       const curvature = await objective.curvatureAt(theta);
       try {
-        const result = await lanczosTopEigenpairs(curvature.hvp, size, {
+        const result = await lanczosTopEigenpairs((v) => curvature.hvp(v), size, {
           count: 1,
           maxIterations: Math.min(options.sharpnessIterations, size),
           tolerance: 1e-4,

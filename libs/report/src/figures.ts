@@ -1,0 +1,294 @@
+/**
+ * One figure per function: data in, inline SVG markup out. Each is a pure function composing
+ * Observable Plot marks; one group of marks per run, tagged with the run and its η (see
+ * `tagged`) so the page's η selector can dim the others. Colour is η on a log scale everywhere.
+ */
+import * as Plot from '@observablehq/plot';
+import { formatNumber } from './html.ts';
+import {
+  byRun,
+  etaColour,
+  isColourable,
+  isFiniteNumber,
+  noData,
+  renderPlot,
+  runColour,
+  runInfos,
+  runLabel,
+  tagged,
+  type RunInfo,
+} from './plot.ts';
+import type { RunsRow, SpectraRow, StepsRow } from './rows.ts';
+
+const WIDTH = 960;
+const HEIGHT = 380;
+
+/** Training loss against step, one line per run coloured by η, log y. Diverged runs end in ×. */
+export function lossFigure(steps: StepsRow[], runs: RunsRow[]): string {
+  const infos = runInfos(runs, steps);
+  const plottable = (s: StepsRow) => isFiniteNumber(s.loss) && s.loss > 0;
+  const groups = byRun(steps);
+  const drawn = drawOrder(infos, [...groups].filter(([, rows]) => rows.some(plottable)).map(([run]) => run));
+  if (drawn.length === 0) return noData('no finite, positive training loss to plot.');
+
+  const marks: Plot.Markish[] = [];
+  for (const info of drawn) {
+    const rows = groups.get(info.run)!;
+    const finite = rows.filter(plottable);
+    // Non-finite or non-positive losses become gaps in the line rather than being bridged over.
+    const y = (s: StepsRow) => (plottable(s) ? s.loss : NaN);
+    marks.push(Plot.line(rows, { x: 'step', y, stroke: runColour(info), strokeWidth: 1.5, title: () => runLabel(info), ...tagged('loss', info) }));
+    // Invisible but hoverable points carrying the values (SVG <title>), thinned to keep pages light.
+    marks.push(
+      Plot.dot(thin(finite, 120), {
+        x: 'step',
+        y: 'loss',
+        r: 4,
+        fill: runColour(info),
+        fillOpacity: 0,
+        title: (s: StepsRow) => `${runLabel(info)}\nstep ${s.step}\nloss ${formatNumber(s.loss)}`,
+        ...tagged('loss-hover', info),
+      }),
+    );
+    if (info.diverged) {
+      const last = finite[finite.length - 1]!;
+      marks.push(
+        Plot.dot([last], {
+          x: 'step',
+          y: 'loss',
+          symbol: 'times',
+          r: 5,
+          strokeWidth: 2,
+          stroke: runColour(info),
+          title: () => `${runLabel(info)}\ndiverged after step ${last.step}`,
+          ...tagged('diverged', info),
+        }),
+      );
+    }
+  }
+  return renderPlot({
+    width: WIDTH,
+    height: HEIGHT,
+    marginLeft: 60,
+    x: { label: 'step' },
+    y: { type: 'log', label: 'training loss', grid: true, tickFormat: '~g' },
+    color: etaColour(colourRuns(runs, infos)),
+    marks,
+  });
+}
+
+/**
+ * Sharpness λmax against step per run, with the run's stability threshold 2/η as a dashed line of
+ * the same colour: a horizontal rule for constant schedules, a step line of 2/lr_t otherwise.
+ * y is logarithmic when the plotted values span more than a decade, linear otherwise.
+ */
+export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[]): string {
+  const infos = runInfos(runs, steps);
+  const groups = byRun(steps);
+  const sampled = new Map<string, StepsRow[]>();
+  for (const [run, rows] of groups) {
+    const withSharpness = rows.filter((s) => isFiniteNumber(s.sharpness));
+    if (withSharpness.length) sampled.set(run, withSharpness);
+  }
+  const drawn = drawOrder(infos, [...sampled.keys()]);
+  if (drawn.length === 0) return noData('no sharpness samples to plot.');
+
+  const marks: Plot.Markish[] = [];
+  const plotted: number[] = [];
+  for (const info of drawn) {
+    const rows = sampled.get(info.run)!;
+    plotted.push(...rows.map((s) => s.sharpness!));
+    const threshold = thresholdOf(info, groups.get(info.run)!);
+    const thresholdText = threshold.kind === 'rule' ? formatNumber(threshold.value) : 'see dashed line';
+    if (threshold.kind === 'rule') {
+      plotted.push(threshold.value);
+      marks.push(
+        Plot.ruleY([threshold.value], {
+          stroke: runColour(info),
+          strokeDasharray: '5 4',
+          strokeWidth: 1.25,
+          title: () => `${runLabel(info)}\n2/η = ${formatNumber(threshold.value)}`,
+          ...tagged('threshold', info),
+        }),
+      );
+    } else if (threshold.kind === 'steps') {
+      plotted.push(...threshold.points.map((p) => p.value));
+      marks.push(
+        Plot.line(threshold.points, {
+          x: 'step',
+          y: 'value',
+          curve: 'step-after',
+          stroke: runColour(info),
+          strokeDasharray: '5 4',
+          strokeWidth: 1.25,
+          title: () => `${runLabel(info)}\n2/η_t (schedule)`,
+          ...tagged('threshold', info),
+        }),
+      );
+    }
+    marks.push(Plot.line(rows, { x: 'step', y: 'sharpness', stroke: runColour(info), strokeWidth: 1.5, title: () => runLabel(info), ...tagged('sharpness', info) }));
+    marks.push(
+      Plot.dot(thin(rows, 300), {
+        x: 'step',
+        y: 'sharpness',
+        r: 2,
+        fill: runColour(info),
+        title: (s: StepsRow) =>
+          `${runLabel(info)}\nstep ${s.step}\nλmax ${formatNumber(s.sharpness)}\n2/η ${threshold.kind === 'steps' ? formatNumber(2 / s.lr) : thresholdText}`,
+        ...tagged('sharpness-point', info),
+      }),
+    );
+  }
+  const positive = plotted.every((v) => v > 0);
+  const spread = positive ? Math.max(...plotted) / Math.min(...plotted) : 0;
+  const log = positive && spread >= 10;
+  return renderPlot({
+    width: WIDTH,
+    height: HEIGHT,
+    marginLeft: 60,
+    x: { label: 'step' },
+    y: { type: log ? 'log' : 'linear', label: 'sharpness λmax  (dashed: 2/η)', grid: true, tickFormat: log ? '~g' : undefined },
+    color: etaColour(colourRuns(runs, infos)),
+    marks,
+  });
+}
+
+type Threshold = { kind: 'rule'; value: number } | { kind: 'steps'; points: { step: number; value: number }[] } | { kind: 'none' };
+
+/** 2/η for a constant schedule; otherwise 2/lr_t from the steps, keeping only the points where lr changes. */
+function thresholdOf(info: RunInfo, rows: StepsRow[]): Threshold {
+  if (info.schedule === 'constant' && isColourable(info.eta)) return { kind: 'rule', value: 2 / info.eta };
+  const points: { step: number; value: number }[] = [];
+  const withLr = rows.filter((s) => isFiniteNumber(s.lr) && s.lr > 0);
+  withLr.forEach((s, i) => {
+    if (i === 0 || i === withLr.length - 1 || s.lr !== withLr[i - 1]!.lr) points.push({ step: s.step, value: 2 / s.lr });
+  });
+  if (points.length) return { kind: 'steps', points };
+  return isColourable(info.eta) ? { kind: 'rule', value: 2 / info.eta } : { kind: 'none' };
+}
+
+const OUTLIER_COLOUR = '#c0392b';
+const BULK_COLOUR = '#3d5a80';
+
+/**
+ * Top Ritz values (rank 1..M) of one run's Hessian (or one k-layer block) against checkpoint step:
+ * outliers filled, bulk hollow, faint lines joining equal ranks across checkpoints.
+ */
+export function spectrumFigure(spectra: SpectraRow[], run: string, scope = 'full'): string {
+  const rows = spectra
+    .filter((r) => r.run === run && r.scope === scope && isFiniteNumber(r.eigenvalue))
+    .sort((a, b) => a.step - b.step || a.rank - b.rank);
+  if (rows.length === 0) return noData(`no ${scope} spectrum recorded for run ${run}.`);
+  const title = (r: SpectraRow) =>
+    `${run} · ${scope}\nstep ${r.step}, rank ${r.rank}\nλ ${formatNumber(r.eigenvalue)}\nresidual ${formatNumber(r.residual)}\n${r.is_outlier ? 'outlier' : 'bulk'}`;
+  const outliers = rows.filter((r) => r.is_outlier);
+  const bulk = rows.filter((r) => !r.is_outlier);
+  return renderPlot({
+    width: 560,
+    height: 320,
+    marginLeft: 60,
+    x: { label: 'checkpoint step' },
+    y: { label: `eigenvalue (${scope === 'full' ? 'full Hessian' : scope})`, grid: true },
+    marks: [
+      Plot.ruleY([0], { stroke: '#999', ...tagged('zero') }),
+      Plot.line(rows, { x: 'step', y: 'eigenvalue', z: 'rank', stroke: '#b8b8b8', strokeWidth: 1, ...tagged('rank-trace') }),
+      Plot.dot(bulk, { x: 'step', y: 'eigenvalue', r: 3.5, stroke: BULK_COLOUR, fill: 'white', strokeWidth: 1.25, title, ...tagged('bulk') }),
+      Plot.dot(outliers, { x: 'step', y: 'eigenvalue', r: 3.5, stroke: OUTLIER_COLOUR, fill: OUTLIER_COLOUR, title, ...tagged('outlier') }),
+    ],
+  });
+}
+
+/**
+ * k-layer approximation against the full Hessian: for each k-layer scope (one panel each), the
+ * ratio of the block's top eigenvalue to the full Hessian's top eigenvalue at the same checkpoint,
+ * one line per run coloured by η. The block is a principal submatrix, so the ratio is at most 1.
+ */
+export function klayerFigure(spectra: SpectraRow[], runs: RunsRow[]): string {
+  const fullTop = new Map<string, number>();
+  for (const r of spectra) {
+    if (r.scope === 'full' && r.rank === 1 && isFiniteNumber(r.eigenvalue)) fullTop.set(checkpointKey(r), r.eigenvalue);
+  }
+  const ratios: KlayerPoint[] = [];
+  for (const r of spectra) {
+    if (r.scope === 'full' || r.rank !== 1 || !isFiniteNumber(r.eigenvalue)) continue;
+    const full = fullTop.get(checkpointKey(r));
+    if (full === undefined || !(full > 0)) continue;
+    ratios.push({ run: r.run, step: r.step, scope: r.scope, top: r.eigenvalue, full, ratio: r.eigenvalue / full });
+  }
+  const infos = runInfos(runs, ratios);
+  const groups = byRun(ratios);
+  const drawn = drawOrder(infos, [...groups.keys()]);
+  if (drawn.length === 0) return noData('no k-layer spectra with a matching full-Hessian spectrum.');
+  const scopes = [...new Set(ratios.map((p) => p.scope))].sort(byScope);
+
+  const marks: Plot.Markish[] = [Plot.ruleY([1], { stroke: '#777', strokeDasharray: '3 3', ...tagged('exact') })];
+  for (const info of drawn) {
+    const rows = groups.get(info.run)!;
+    const common = { x: 'step', y: 'ratio', fx: 'scope', stroke: runColour(info) } as const;
+    marks.push(Plot.line(rows, { ...common, z: 'scope', strokeWidth: 1.5, title: () => runLabel(info), ...tagged('klayer', info) }));
+    marks.push(
+      Plot.dot(rows, {
+        ...common,
+        r: 2.5,
+        fill: runColour(info),
+        title: (p: KlayerPoint) =>
+          `${runLabel(info)} · ${p.scope}\nstep ${p.step}\nλ1(${p.scope}) ${formatNumber(p.top)}\nλ1(full) ${formatNumber(p.full)}\nratio ${formatNumber(p.ratio)}`,
+        ...tagged('klayer-point', info),
+      }),
+    );
+  }
+  return renderPlot({
+    width: WIDTH,
+    height: HEIGHT,
+    marginLeft: 60,
+    fx: { domain: scopes, label: null, tickFormat: scopeLabel },
+    x: { label: 'checkpoint step' },
+    y: { label: 'λ1(last k layers) / λ1(full)', grid: true },
+    color: etaColour(colourRuns(runs, infos)),
+    marks,
+  });
+}
+
+interface KlayerPoint {
+  run: string;
+  step: number;
+  scope: string;
+  top: number;
+  full: number;
+  ratio: number;
+}
+
+const checkpointKey = (r: { run: string; step: number }) => `${r.run}\u0000${r.step}`;
+
+/** 'k2' → 'last 2 layers'; anything else as it is. */
+export function scopeLabel(scope: string): string {
+  const k = /^k(\d+)$/.exec(scope);
+  if (!k) return scope;
+  return k[1] === '1' ? 'last layer' : `last ${k[1]} layers`;
+}
+
+/** full first, then k1, k2, … numerically, then anything else alphabetically. */
+export function byScope(a: string, b: string): number {
+  const rank = (s: string) => (s === 'full' ? -1 : /^k(\d+)$/.test(s) ? Number(s.slice(1)) : Infinity);
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
+/** Runs to draw, small η first so the large-η runs (the interesting ones) sit on top. */
+function drawOrder(infos: Map<string, RunInfo>, runNames: string[]): RunInfo[] {
+  return runNames
+    .map((run) => infos.get(run)!)
+    .sort((a, b) => (a.eta ?? Infinity) - (b.eta ?? Infinity) || a.run.localeCompare(b.run));
+}
+
+/** The runs whose η fix the colour domain: the runs table when there is one, so colours agree across figures. */
+function colourRuns(runs: RunsRow[], infos: Map<string, RunInfo>): { eta: number | null }[] {
+  return runs.length ? runs : [...infos.values()];
+}
+
+/** At most `max` rows, evenly spaced, always keeping the first and the last. */
+export function thin<T>(rows: T[], max: number): T[] {
+  if (rows.length <= max) return rows;
+  const out: T[] = [];
+  for (let k = 0; k < max; k++) out.push(rows[Math.round((k * (rows.length - 1)) / (max - 1))]!);
+  return out;
+}

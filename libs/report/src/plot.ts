@@ -1,0 +1,191 @@
+/**
+ * Server-side Observable Plot: a figure is built from data plus a list of marks, rendered in a
+ * throw-away jsdom document, and returned as markup to inline in a page (readable with JS off).
+ */
+import * as Plot from '@observablehq/plot';
+import { JSDOM } from 'jsdom';
+import { escapeHtml, formatNumber } from './html.ts';
+import type { RunsRow } from './rows.ts';
+
+/** Class given to every figure Plot renders; the plot's own svg is `svg.lrs-plot`, its legend `svg.lrs-plot-ramp`. */
+export const PLOT_CLASS = 'lrs-plot';
+
+/** Renders a Plot specification to its outer HTML (an `<svg>`, or a `<figure>` when it has a legend). */
+export function renderPlot(options: Plot.PlotOptions): string {
+  const dom = new JSDOM('');
+  installCanvasShim(dom.window);
+  try {
+    const element = Plot.plot({ ...options, className: PLOT_CLASS, document: dom.window.document });
+    return escapeAngleBracketsInAttributes(element.outerHTML);
+  } finally {
+    dom.window.close();
+  }
+}
+
+/**
+ * The HTML serialiser leaves < and > unescaped inside attribute values (safe in HTML, but not
+ * well-formed XML, so an SVG saved from the page would not open). Text nodes are already escaped,
+ * so a raw < or > can only occur in attribute values and in Plot's own <style> (which has none).
+ */
+function escapeAngleBracketsInAttributes(markup: string): string {
+  return markup.replace(/="([^"]*)"/g, (_all, value: string) => `="${value.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`);
+}
+
+/** What a figure shows instead of an empty plot. */
+export function noData(what: string): string {
+  return `<p class="lrs-nodata" role="note">No data: ${escapeHtml(what)}</p>`;
+}
+
+/**
+ * Plot draws a continuous colour legend by painting a 256×1 canvas and inlining its PNG, which
+ * jsdom cannot do. This shim records the colours painted and returns the same ramp as an SVG
+ * data URL (a linear gradient), so the legend stays self-contained and needs no canvas package.
+ */
+function installCanvasShim(window: JSDOM['window']): void {
+  const painted = new WeakMap<object, string[]>();
+  const proto = window.HTMLCanvasElement.prototype as unknown as {
+    getContext: (this: object) => unknown;
+    toDataURL: (this: object) => string;
+  };
+  proto.getContext = function () {
+    const pixels: string[] = [];
+    painted.set(this, pixels);
+    let fillStyle = '#000';
+    return {
+      get fillStyle() {
+        return fillStyle;
+      },
+      set fillStyle(value: string) {
+        fillStyle = String(value);
+      },
+      fillRect(x: number) {
+        pixels[Math.round(x)] = fillStyle;
+      },
+    };
+  };
+  proto.toDataURL = function () {
+    const pixels = painted.get(this) ?? [];
+    const n = pixels.length;
+    const stops: string[] = [];
+    const count = Math.min(n, 33); // a stop every 8 pixels is indistinguishable from 256
+    for (let k = 0; k < count; k++) {
+      const i = count > 1 ? Math.round((k * (n - 1)) / (count - 1)) : 0;
+      const offset = count > 1 ? k / (count - 1) : 0;
+      stops.push(`<stop offset="${offset.toFixed(4)}" stop-color="${escapeHtml(pixels[i] ?? '#000')}"/>`);
+    }
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(n, 1)}" height="1" preserveAspectRatio="none">` +
+      `<defs><linearGradient id="g">${stops.join('')}</linearGradient></defs>` +
+      `<rect width="100%" height="100%" fill="url(#g)"/></svg>`;
+    return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+  };
+}
+
+/** What the page's η selector needs to know about the marks of one run. */
+export interface RunKey {
+  run: string;
+  eta: number | null;
+}
+
+/**
+ * Mark options that tag the mark's `<g>` with `data-role` (for tests and styling) and, for the
+ * marks of one run, `data-run` and `data-eta` (for the page's η selector).
+ */
+export function tagged(role: string, key?: RunKey): Pick<Plot.MarkOptions, 'render'> {
+  return {
+    render(index, scales, values, dimensions, context, next) {
+      const g = next!(index, scales, values, dimensions, context);
+      if (g) {
+        g.setAttribute('data-role', role);
+        if (key) {
+          g.setAttribute('data-run', key.run);
+          g.setAttribute('data-eta', etaKey(key.eta));
+        }
+      }
+      return g;
+    },
+  };
+}
+
+/** The string a run's η is matched by in the page (attribute and selector option alike). */
+export function etaKey(eta: number | null): string {
+  return eta === null ? '' : String(eta);
+}
+
+/** True for an η the log colour scale can place. */
+export function isColourable(eta: number | null | undefined): eta is number {
+  return typeof eta === 'number' && Number.isFinite(eta) && eta > 0;
+}
+
+/**
+ * The shared colour scale: η on a log scale over the extent of the experiment's runs, so that a
+ * run has the same colour in every figure of the page (and in the runs table).
+ */
+export function etaColour(runs: readonly { eta: number | null }[], legend = true): Plot.ScaleOptions {
+  const etas = runs.map((r) => r.eta).filter(isColourable);
+  let lo = etas.length ? Math.min(...etas) : 0.01;
+  let hi = etas.length ? Math.max(...etas) : 1;
+  if (lo === hi) [lo, hi] = [lo / 2, hi * 2];
+  const distinct = [...new Set(etas)].sort((a, b) => a - b);
+  return {
+    type: 'log',
+    domain: [lo, hi],
+    scheme: 'viridis',
+    range: [0, 0.85], // stop short of viridis's pale yellow, which is hard to see on white
+    legend,
+    label: 'η (learning rate)',
+    // Ticks at the runs' own η (when few enough to label) say which colour is which run.
+    ...(distinct.length >= 2 && distinct.length <= 8 ? { ticks: distinct } : {}),
+    tickFormat: (d: number) => formatNumber(d),
+  };
+}
+
+/** The CSS colour of an η under `etaColour(runs)`, for swatches outside the figures. */
+export function etaColourOf(runs: readonly { eta: number | null }[], eta: number | null): string {
+  if (!isColourable(eta)) return '#888';
+  return String(Plot.scale({ color: etaColour(runs, false) }).apply(eta));
+}
+
+/** The stroke/fill option colouring a run's marks by its η (grey when η is unknown). */
+export function runColour(key: RunKey): string | (() => number) {
+  const eta = key.eta;
+  return isColourable(eta) ? () => eta : '#888';
+}
+
+/** Per-run facts the figures need: η from the runs table, else the run's first learning rate. */
+export interface RunInfo extends RunKey {
+  schedule: string;
+  diverged: boolean;
+}
+
+export function runInfos(runs: readonly RunsRow[], stepsOrRunNames: readonly { run: string; lr?: number }[]): Map<string, RunInfo> {
+  const infos = new Map<string, RunInfo>();
+  for (const r of runs) {
+    infos.set(r.run, { run: r.run, eta: Number.isFinite(r.eta) ? r.eta : null, schedule: r.schedule, diverged: r.diverged });
+  }
+  for (const s of stepsOrRunNames) {
+    if (infos.has(s.run)) continue;
+    const lr = s.lr;
+    infos.set(s.run, { run: s.run, eta: typeof lr === 'number' && Number.isFinite(lr) ? lr : null, schedule: 'unknown', diverged: false });
+  }
+  return infos;
+}
+
+/** A run label for hover titles. */
+export function runLabel(info: RunInfo): string {
+  return `${info.run} · η = ${formatNumber(info.eta)}${info.schedule && info.schedule !== 'constant' ? ` · ${info.schedule}` : ''}`;
+}
+
+/** Rows grouped by run, in first-seen order, each group sorted by step. */
+export function byRun<T extends { run: string; step: number }>(rows: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    let group = groups.get(row.run);
+    if (!group) groups.set(row.run, (group = []));
+    group.push(row);
+  }
+  for (const group of groups.values()) group.sort((a, b) => a.step - b.step);
+  return groups;
+}
+
+export const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);

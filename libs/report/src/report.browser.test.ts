@@ -1,0 +1,159 @@
+/**
+ * The built site in a real browser (headless Chromium from the system, e.g. Debian's `chromium`
+ * package): every page loads from file:// with no console error, every figure has marks, the η
+ * selector dims other runs, and pages read with JavaScript off.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sampleExperiment } from './sample.ts';
+import { checkSiteLinks, renderSiteIndex, writeExperimentReport } from './site.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const suite = haveChromium
+  ? 'report in headless Chromium'
+  : `report in headless Chromium — SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`;
+if (!haveChromium) console.warn(`report.browser.test.ts: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
+
+describe.skipIf(!haveChromium)(suite, () => {
+  let dir: string;
+  let browser: Browser;
+  const pages = ['index.html', 'wreg/index.html', 'src/index.html'];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lrs-browser-'));
+    const sources = path.join(dir, 'sources');
+    await mkdir(sources);
+    await writeFile(path.join(sources, 'runs.arrow'), 'ARROW1');
+    const site = path.join(dir, 'site');
+    const wreg = sampleExperiment({ experiment: 'wreg', steps: 200 });
+    await writeExperimentReport(path.join(site, 'wreg'), wreg, [{ name: 'runs.arrow', sourcePath: path.join(sources, 'runs.arrow') }]);
+    // A second experiment without k-layer spectra or claims: its empty parts must read as notes, not break.
+    const src = sampleExperiment({ experiment: 'src', steps: 80 });
+    await writeExperimentReport(path.join(site, 'src'), { ...src, title: 'Swiss rolls', spectra: src.spectra.filter((r) => r.scope === 'full'), claims: [] }, []);
+    await writeFile(
+      path.join(site, 'index.html'),
+      renderSiteIndex(
+        [
+          { experiment: 'wreg', title: 'W-shaped regression', href: 'wreg/index.html', summary: 'sample', status: 'ok', claims: { pass: 1, fail: 1 } },
+          { experiment: 'src', title: 'Swiss rolls', href: 'src/index.html', summary: 'sample', status: 'ok' },
+          { experiment: 'cifar10', title: 'CIFAR-10', href: 'cifar10/index.html', summary: 'real images', status: 'skipped', reason: 'data files absent' },
+        ],
+        { generatedAt: '2025-01-01T00:00:00Z', codeVersion: 'test' },
+      ),
+    );
+    expect(await checkSiteLinks(site)).toEqual([]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const urlOf = (page: string) => pathToFileURL(path.join(dir, 'site', page)).href;
+
+  /** Opens a page, collecting console errors, page errors and any request that leaves the site. */
+  async function open(page: string, javaScriptEnabled = true): Promise<{ tab: Page; problems: string[] }> {
+    const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1200, height: 900 } });
+    const tab = await context.newPage();
+    const problems: string[] = [];
+    tab.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    tab.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+    tab.on('request', (r) => {
+      if (!/^(file|data):/.test(r.url())) problems.push(`request leaves the site: ${r.url()}`);
+    });
+    await tab.goto(urlOf(page), { waitUntil: 'load' });
+    return { tab, problems };
+  }
+
+  test.each(pages)('%s loads with no error and every figure has marks', async (page) => {
+    const { tab, problems } = await open(page);
+    const figures = await tab.$$eval('figure.lrs-figure', (all) =>
+      all.map((f) => {
+        const svg = f.querySelector('svg.lrs-plot');
+        const marks = svg ? svg.querySelectorAll('[data-role] path, [data-role] circle, [data-role] rect, [data-role] line').length : 0;
+        const box = svg?.getBoundingClientRect();
+        return { marks, width: box?.width ?? 0, note: f.querySelector('.lrs-nodata') !== null, run: f.getAttribute('data-run') };
+      }),
+    );
+    if (page !== 'index.html') expect(figures.length).toBeGreaterThan(3);
+    for (const figure of figures) {
+      if (figure.note) continue;
+      expect(figure.marks, JSON.stringify(figure)).toBeGreaterThan(0);
+      expect(figure.width).toBeGreaterThan(100);
+    }
+    if (page === 'wreg/index.html') expect(figures.filter((f) => f.note)).toEqual([]);
+    if (page === 'src/index.html') {
+      expect(figures.filter((f) => f.note)).toHaveLength(1); // the k-layer figure
+      expect(await tab.textContent('#checks')).toContain('No checks recorded');
+    }
+    // Colour legends (data: images) decode.
+    const legends = await tab.$$eval('svg.lrs-plot-ramp image', (images) => images.length);
+    if (page !== 'index.html') expect(legends).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+
+  test('relative links navigate between the index and the pages from file://', async () => {
+    const { tab, problems } = await open('index.html');
+    await tab.click('a[href="wreg/index.html"]');
+    expect(tab.url()).toBe(urlOf('wreg/index.html'));
+    await tab.click('a[href="../index.html"]');
+    expect(tab.url()).toBe(urlOf('index.html'));
+    expect(await tab.textContent('#skipped')).toContain('data files absent');
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+
+  test('the η selector dims the other runs and hides their spectra', async () => {
+    const { tab, problems } = await open('wreg/index.html');
+    expect(await tab.isVisible('#lrs-run-select')).toBe(true);
+    const opacity = (run: string) =>
+      tab.$$eval(`#loss svg g[data-run="${run}"], #sharpness svg g[data-run="${run}"]`, (gs) => gs.map((g) => Number(getComputedStyle(g).opacity)));
+    const spectrumShown = (run: string) => tab.isVisible(`figure.lrs-run-figure[data-run="${run}"]`);
+
+    expect(await opacity('eta-0.1')).toEqual(expect.arrayContaining([1]));
+    await tab.selectOption('#lrs-run-select', 'run:eta-0.03');
+    for (const o of await opacity('eta-0.03')) expect(o).toBe(1);
+    const dimmed = await opacity('eta-0.1');
+    expect(dimmed.length).toBeGreaterThan(0);
+    for (const o of dimmed) expect(o).toBeLessThan(0.5);
+    expect(await spectrumShown('eta-0.03')).toBe(true);
+    expect(await spectrumShown('eta-0.1')).toBe(false);
+    expect(await tab.getAttribute('tr[data-run="eta-0.03"]', 'class')).toContain('lrs-selected');
+
+    // By η: both runs at η = 0.1 (constant and drop) stay, the others dim.
+    await tab.selectOption('#lrs-run-select', 'eta:0.1');
+    for (const o of [...(await opacity('eta-0.1')), ...(await opacity('drop-0.1-0.01-t200'))]) expect(o).toBe(1);
+    for (const o of await opacity('eta-0.03')) expect(o).toBeLessThan(0.5);
+
+    // Clicking a row of the runs table picks that run; clicking it again shows all.
+    await tab.click('tr[data-run="eta-0.3"]');
+    expect(await tab.inputValue('#lrs-run-select')).toBe('run:eta-0.3');
+    for (const o of await opacity('eta-0.01')) expect(o).toBeLessThan(0.5);
+    await tab.click('tr[data-run="eta-0.3"]');
+    expect(await tab.inputValue('#lrs-run-select')).toBe('');
+    for (const o of await opacity('eta-0.01')) expect(o).toBe(1);
+    expect(await spectrumShown('eta-0.1')).toBe(true);
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+
+  test('pages read with JavaScript off: figures drawn, no dead controls', async () => {
+    const { tab, problems } = await open('wreg/index.html', false);
+    expect(await tab.isVisible('#lrs-run-control')).toBe(false);
+    expect(await tab.locator('svg.lrs-plot').count()).toBeGreaterThan(5);
+    expect(await tab.isVisible('#loss svg.lrs-plot')).toBe(true);
+    expect(problems).toEqual([]);
+    await tab.context().close();
+  });
+});
