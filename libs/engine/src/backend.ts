@@ -1,0 +1,113 @@
+/**
+ * Backend selection (DESIGN §4): `LRSCAPE_BACKEND=auto|tensorflow-gpu|tensorflow|wasm|cpu`.
+ *
+ * tfjs falls back to another backend with only a console warning when one fails to start; here every
+ * selection is checked against `tf.getBackend()` so that a run never silently computes on a backend other
+ * than the one it records.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKENDS: readonly BackendName[] = Object.freeze(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const);
+
+interface BackendSource {
+  /** Module that registers the backend with tfjs when imported (none: built into the umbrella package). */
+  module: string | null;
+  /** Name the backend registers under in tfjs. */
+  tfName: string;
+}
+
+const SOURCES: Record<BackendName, BackendSource> = {
+  'tensorflow-gpu': { module: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow' },
+  tensorflow: { module: '@tensorflow/tfjs-node', tfName: 'tensorflow' },
+  wasm: { module: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm' },
+  cpu: { module: null, tfName: 'cpu' },
+};
+
+let active: BackendName | null = null;
+/** tfjs-node and tfjs-node-gpu both register 'tensorflow': whichever is imported first owns it for the process. */
+let nativeLoaded: 'tensorflow' | 'tensorflow-gpu' | null = null;
+
+function isBackendName(name: string): name is BackendName {
+  return (BACKENDS as readonly string[]).includes(name);
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}
+
+async function activate(name: BackendName): Promise<void> {
+  const { module, tfName } = SOURCES[name];
+  if (name === 'tensorflow-gpu' && nativeLoaded === 'tensorflow') {
+    throw new Error(`backend 'tensorflow-gpu' cannot be loaded: @tensorflow/tfjs-node already registered tfjs's 'tensorflow' backend in this process`);
+  }
+  // tfjs-node-gpu's backend on a machine without a usable GPU is TensorFlow on the CPU: that is 'tensorflow'.
+  const reuseNative = name === 'tensorflow' && nativeLoaded === 'tensorflow-gpu';
+  if (module !== null && !reuseNative) {
+    try {
+      // A variable specifier keeps bundlers and tsc from requiring the optional packages to exist.
+      const specifier: string = module;
+      await import(/* @vite-ignore */ specifier);
+    } catch (error) {
+      throw new Error(`backend '${name}' cannot be loaded: import of ${module} failed: ${describe(error)}`);
+    }
+    if (name === 'tensorflow' || name === 'tensorflow-gpu') nativeLoaded = name;
+  }
+  if (tf.findBackendFactory(tfName) == null) {
+    throw new Error(
+      `backend '${name}' cannot be loaded: ${module ?? '@tensorflow/tfjs'} did not register '${tfName}' with this @tensorflow/tfjs ` +
+        `(a second copy of @tensorflow/tfjs-core in node_modules?)`,
+    );
+  }
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(tfName);
+    await tf.ready();
+  } catch (error) {
+    throw new Error(`backend '${name}' cannot be loaded: tf.setBackend('${tfName}') failed: ${describe(error)}`);
+  }
+  const current = tf.getBackend();
+  if (!ok || current !== tfName) {
+    throw new Error(`backend '${name}' cannot be loaded: tf.setBackend('${tfName}') left tfjs on '${current}'`);
+  }
+  if (name === 'tensorflow-gpu' && (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice !== true) {
+    throw new Error(`backend 'tensorflow-gpu' cannot be loaded: @tensorflow/tfjs-node-gpu loaded but TensorFlow uses no GPU device`);
+  }
+}
+
+/**
+ * Selects and initialises a backend and returns the one in use. `undefined` reads `LRSCAPE_BACKEND`
+ * (default 'auto'); 'auto' takes the first of tensorflow-gpu, tensorflow, wasm, cpu that loads.
+ * An explicit request that cannot load throws, naming the backend and the cause. Calling again is cheap.
+ */
+export async function selectBackend(requested?: 'auto' | BackendName): Promise<BackendName> {
+  const wanted: string = requested ?? process.env.LRSCAPE_BACKEND ?? 'auto';
+  if (wanted !== 'auto' && !isBackendName(wanted)) {
+    throw new Error(`unknown backend '${wanted}' (valid: auto, ${BACKENDS.join(', ')})`);
+  }
+  if (active !== null && (wanted === 'auto' || wanted === active) && tf.getBackend() === SOURCES[active].tfName) {
+    return active;
+  }
+  if (wanted !== 'auto') {
+    await activate(wanted);
+    active = wanted;
+    return wanted;
+  }
+  const failures: string[] = [];
+  for (const name of BACKENDS) {
+    try {
+      await activate(name);
+      active = name;
+      return name;
+    } catch (error) {
+      failures.push(describe(error));
+    }
+  }
+  throw new Error(`no backend could be loaded:\n  ${failures.join('\n  ')}`);
+}
+
+/** The backend chosen by the last successful `selectBackend`, or null before any. */
+export function activeBackend(): BackendName | null {
+  return active;
+}

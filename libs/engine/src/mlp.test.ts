@@ -1,0 +1,95 @@
+/**
+ * The hand-written tfjs backward pass and R-operator against the exact float64 reference
+ * (hyper-dual Hessian), for every activation × loss, through MlpObjective on one chunk.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './backend';
+import { ACTIVATIONS, LOSSES, lastLayersBlock, mlpLayout, type MlpSpec } from './layout';
+import { MlpObjective, type CurvatureState } from './objective';
+import { referenceGradient, referenceHessian, referenceLoss } from './reference';
+import { matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing';
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+describe.each(ACTIVATIONS.flatMap((activation) => LOSSES.map((loss) => ({ activation, loss }))))(
+  'tfjs MLP vs float64 reference, $activation + $loss',
+  ({ activation, loss }) => {
+    const spec: MlpSpec = { inputDim: 3, hidden: [4, 3], outputDim: 2, activation, loss };
+    const layout = mlpLayout(spec);
+    const P = layout.size;
+    const batch = tinyBatch(spec, 6, 21);
+    const theta = randomTheta(spec, 8);
+    const H = referenceHessian(spec, theta.f64, batch);
+    let objective: MlpObjective;
+    let curvature: CurvatureState;
+
+    beforeAll(async () => {
+      objective = new MlpObjective(spec, batch);
+      curvature = await objective.curvatureAt(theta.f32);
+    });
+    afterAll(() => {
+      curvature.dispose();
+      objective.dispose();
+    });
+
+    it('loss and gradient match the reference', async () => {
+      const { loss: value, gradient } = await objective.lossAndGradient(theta.f32);
+      const expected = referenceLoss(spec, theta.f64, batch);
+      expect(Math.abs(value - expected) / expected).toBeLessThan(1e-5);
+      expect(relError(gradient, referenceGradient(spec, theta.f64, batch))).toBeLessThan(1e-5);
+      expect(Math.abs((await objective.evaluate(theta.f32)).loss - expected) / expected).toBeLessThan(1e-5);
+    });
+
+    it('hvp(v) equals the exact Hessian times v', async () => {
+      for (const seed of [1, 2, 3]) {
+        const v = randomVector(P, seed);
+        expect(relError(await curvature.hvp(v), matVec(H, P, P, v))).toBeLessThan(1e-5);
+      }
+      // A basis vector picks out one column of H.
+      const e = new Float64Array(P);
+      e[P - 3] = 1;
+      expect(relError(await curvature.hvp(e), H.subarray((P - 3) * P, (P - 2) * P))).toBeLessThan(1e-5);
+      expect(curvature.hvpCount).toBeGreaterThanOrEqual(4);
+    });
+
+    it('blockHvp(k) equals the last-k-layer block of the exact Hessian times v', async () => {
+      for (const k of [1, 2, 3]) {
+        const { offset, size } = lastLayersBlock(layout, k);
+        const block = subBlock(H, P, offset, size);
+        const apply = curvature.blockHvp(k);
+        for (const seed of [4, 5]) {
+          const v = randomVector(size, seed);
+          expect(relError(await apply(v), matVec(block, size, size, v))).toBeLessThan(1e-5);
+        }
+      }
+    });
+  },
+);
+
+describe('tfjs MLP on the cpu backend', () => {
+  afterAll(async () => {
+    await selectBackend('wasm');
+  });
+  it('gives the same exact gradient and HVP', async () => {
+    expect(await selectBackend('cpu')).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    const spec: MlpSpec = { inputDim: 3, hidden: [4, 3], outputDim: 2, activation: 'gelu', loss: 'cross_entropy' };
+    const P = mlpLayout(spec).size;
+    const batch = tinyBatch(spec, 6, 31);
+    const theta = randomTheta(spec, 9);
+    const objective = new MlpObjective(spec, batch, { chunkSize: 4 });
+    const curvature = await objective.curvatureAt(theta.f32);
+    try {
+      const { gradient } = await objective.lossAndGradient(theta.f32);
+      expect(relError(gradient, referenceGradient(spec, theta.f64, batch))).toBeLessThan(1e-5);
+      const v = randomVector(P, 6);
+      expect(relError(await curvature.hvp(v), matVec(referenceHessian(spec, theta.f64, batch), P, P, v))).toBeLessThan(1e-5);
+    } finally {
+      curvature.dispose();
+      objective.dispose();
+    }
+  });
+});

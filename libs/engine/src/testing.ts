@@ -1,0 +1,60 @@
+/** Small problems and dense helpers shared by this lib's tests (not exported from the lib). */
+import { createRng } from '@lrscape/linalg';
+import { mlpLayout, type MlpSpec } from './layout';
+import type { Batch } from './batch';
+
+/** A tiny batch: x ~ N(0,1); y ~ N(0,1) for MSE, one-hot of random labels for cross-entropy. */
+export function tinyBatch(spec: MlpSpec, n: number, seed: number): Batch {
+  const rng = createRng(seed);
+  const x = Float32Array.from({ length: n * spec.inputDim }, () => rng.normal());
+  const y = new Float32Array(n * spec.outputDim);
+  if (spec.loss === 'mse') {
+    for (let i = 0; i < y.length; i++) y[i] = rng.normal();
+    return { x, y, n };
+  }
+  const labels = Int32Array.from({ length: n }, () => rng.int(spec.outputDim));
+  labels.forEach((c, row) => (y[row * spec.outputDim + c] = 1));
+  return { x, y, n, labels };
+}
+
+/** θ with every entry (biases too) drawn N(0, scale²), stored in float32 and returned in both widths. */
+export function randomTheta(spec: MlpSpec, seed: number, scale = 0.7): { f32: Float32Array; f64: Float64Array } {
+  const rng = createRng(seed);
+  const f32 = Float32Array.from({ length: mlpLayout(spec).size }, () => scale * rng.normal());
+  return { f32, f64: Float64Array.from(f32) };
+}
+
+export function randomVector(n: number, seed: number): Float64Array {
+  const rng = createRng(seed);
+  return Float64Array.from({ length: n }, () => rng.normal());
+}
+
+/** (rows×cols row-major) · v. */
+export function matVec(m: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += m[i * cols + j] * v[j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/** The square sub-block [offset, offset+size)² of an n×n row-major matrix. */
+export function subBlock(m: Float64Array, n: number, offset: number, size: number): Float64Array {
+  const out = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) out.set(m.subarray((offset + i) * n + offset, (offset + i) * n + offset + size), i * size);
+  return out;
+}
+
+/** ‖a − b‖ / ‖b‖ (‖a − b‖ when b = 0). */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return n === 0 ? Math.sqrt(d) : Math.sqrt(d / n);
+}
