@@ -39,7 +39,7 @@ function nx(...args: string[]): string[] {
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'lrscape-e2e-'));
-  for (const entry of ['nx.json', 'package.json', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools']) {
+  for (const entry of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools']) {
     cpSync(join(repo, entry), join(root, entry), { recursive: true, filter: (src) => !src.includes('node_modules') });
   }
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
@@ -108,30 +108,33 @@ describe('the pipeline graph', () => {
   }, 300_000);
 
   it('resumes a train task killed mid-way, leaving nothing half-written that a later task trusts', async () => {
-    const long = { ...tiny, training: { ...tiny.training, steps: 3000, checkpointEvery: 200 }, grid: { etas: [0.02] } };
+    const long = { ...tiny, training: { ...tiny.training, steps: 8000, checkpointEvery: 500 }, grid: { etas: [0.02] } };
     writeConfig(long);
     const runDir = join(root, 'artifacts/tiny/runs/eta-0.02');
     const resumeFile = join(root, 'artifacts/tiny/resume/eta-0.02/resume.json');
     const child = spawn(join(root, 'node_modules/.bin/nx'), ['run', 'tiny-eta-0.02:train'], { cwd: root, env: env(), detached: true, stdio: 'ignore' });
     const deadline = Date.now() + 240_000;
-    while (!existsSync(resumeFile) || (JSON.parse(readFileSync(resumeFile, 'utf8')) as { step: number }).step < 400) {
+    while (!existsSync(resumeFile) || (JSON.parse(readFileSync(resumeFile, 'utf8')) as { step: number }).step < 500) {
       if (Date.now() > deadline) throw new Error('the train task never reached a resume point');
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 20));
     }
+    // SIGKILL the task's process itself (Nx runs it outside the group of the nx process), then nx.
+    spawnSync('pkill', ['-KILL', '-f', 'stages/train.ts tiny eta-0.02']);
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
-    // The finished folder is still the earlier 40-step run: the killed task published nothing.
-    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).steps).toBe(40);
+    // The killed task published nothing: the run folder is absent or still an earlier, shorter run.
+    if (existsSync(join(runDir, 'run.json'))) expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).steps).not.toBe(8000);
     const resumedFrom = (JSON.parse(readFileSync(resumeFile, 'utf8')) as { step: number }).step;
 
     writeFileSync(taskLog(), '');
-    const rerun = spawnSync(join(root, 'node_modules/.bin/nx'), ['run', 'tiny-eta-0.02:hessian'], { cwd: root, env: env(), encoding: 'utf8' });
+    const rerun = spawnSync(join(root, 'node_modules/.bin/nx'), ['run', 'tiny-eta-0.02:hessian', '--output-style=static'], { cwd: root, env: env(), encoding: 'utf8' });
     expect(rerun.status, rerun.stdout + rerun.stderr).toBe(0);
     expect(rerun.stdout).toContain(`resuming from step ${resumedFrom}`);
     const summary = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
-    expect(summary.steps).toBe(3000);
+    expect(summary.steps).toBe(8000);
     const metrics = await readTable(join(runDir, 'metrics.arrow'), 'steps');
-    expect(metrics.rows.map((r) => r.step)).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+    expect(metrics.rows.map((r) => r.step)).toEqual(Array.from({ length: 8001 }, (_, i) => i));
     expect(existsSync(join(root, 'artifacts/tiny/resume/eta-0.02'))).toBe(false);
+    expect(readFileSync(taskLog(), 'utf8').split('\n').filter(Boolean)).toEqual(['train tiny eta-0.02', 'hessian tiny eta-0.02']);
   }, 600_000);
 });

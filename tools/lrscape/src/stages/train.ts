@@ -35,7 +35,8 @@ runStage('train', async ([name, slug]) => {
   await verifyManifest(paths.data);
   const { dataset: train } = await readDataset(join(paths.data, 'train.arrow'));
   const { dataset: test } = await readDataset(join(paths.data, 'test.arrow'));
-  const spec: MlpSpec = { inputDim: train.inputDim, hidden: config.model.hidden, outputDim: train.outputDim, ...config.model };
+  const { hidden, activation, loss } = config.model;
+  const spec: MlpSpec = { inputDim: train.inputDim, hidden, outputDim: train.outputDim, activation, loss };
   const layout = mlpLayout(spec);
   const objective = new MlpObjective(spec, train, { chunkSize: config.training.chunkSize });
   const testObjective = test.n > 0 ? new MlpObjective(spec, test, { chunkSize: config.training.chunkSize }) : undefined;
