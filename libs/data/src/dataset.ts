@@ -19,7 +19,11 @@ export interface Dataset {
   labels?: Int32Array;
 }
 
-/** Throws an Error describing the first inconsistency of `ds` (sizes, labels against one-hot targets). */
+/**
+ * Throws an Error, prefixed by `source`, describing the first inconsistency of `ds`: sizes, a NaN or
+ * infinite input or target (with the index of the first), a label outside [0, outputDim), or a
+ * target that is not the one-hot of its label. Every loader and file reader passes its result here.
+ */
 export function checkDataset(ds: Dataset, source = ds.name): void {
   const fail = (why: string): never => {
     throw new Error(`${source}: ${why}`);
@@ -30,6 +34,11 @@ export function checkDataset(ds: Dataset, source = ds.name): void {
   if (!Number.isInteger(ds.outputDim) || ds.outputDim < 1) fail(`outputDim = ${ds.outputDim} is not a positive integer`);
   if (ds.x.length !== ds.n * ds.inputDim) fail(`x has ${ds.x.length} values, expected ${ds.n}×${ds.inputDim}`);
   if (ds.y.length !== ds.n * ds.outputDim) fail(`y has ${ds.y.length} values, expected ${ds.n}×${ds.outputDim}`);
+  // A NaN or an infinity in the data would surface much later as a NaN loss; refuse it here.
+  const badInput = firstNonFinite(ds.x);
+  if (badInput >= 0) fail(`example ${Math.floor(badInput / ds.inputDim)} has input ${badInput % ds.inputDim} = ${ds.x[badInput]} (x[${badInput}]); inputs must be finite`);
+  const badTarget = firstNonFinite(ds.y);
+  if (badTarget >= 0) fail(`example ${Math.floor(badTarget / ds.outputDim)} has target ${badTarget % ds.outputDim} = ${ds.y[badTarget]} (y[${badTarget}]); targets must be finite`);
   if (ds.task === 'regression') {
     if (ds.labels !== undefined) fail('a regression dataset has no labels');
     return;
@@ -43,6 +52,16 @@ export function checkDataset(ds: Dataset, source = ds.name): void {
       if (ds.y[i * ds.outputDim + c] !== (c === label ? 1 : 0)) fail(`example ${i}: y is not the one-hot of label ${label}`);
     }
   }
+}
+
+/** Index of the first NaN or ±Infinity in `values`, or −1. */
+function firstNonFinite(values: Float32Array): number {
+  for (let k = 0; k < values.length; k++) {
+    // v − v is 0 for every finite v and NaN for NaN and ±Infinity.
+    const v = values[k];
+    if (v - v !== 0) return k;
+  }
+  return -1;
 }
 
 /** One-hot targets (n×classes) of integer labels. */

@@ -4,3 +4,7 @@ export * from './src';
 export * from './split';
 export * from './io';
 export * from './build';
+export * from './fmnist';
+export * from './idx';
+export * from './cifar10';
+export { channelStatistics, type ChannelStatistics } from './images';

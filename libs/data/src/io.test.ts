@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TableMetadata } from '@lrscape/artifacts';
+import { encodeDatasetTable, type TableMetadata } from '@lrscape/artifacts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dataset, decodeDataset, encodeDataset, generateSrc, generateWreg, readDataset, splitDataset, standardize, writeDataset } from './index';
 
@@ -38,7 +38,8 @@ describe('dataset Arrow files', () => {
 
   it('round-trips a regression dataset (no labels), odd float values and an empty dataset', async () => {
     const ds = generateWreg({ n: 64, noise: 0.3, seed: 2 });
-    ds.y.set([Number.NaN, -0, Infinity, 1e-45], 0);
+    // Odd but finite values: negative zero, the smallest subnormal, the largest float32, a negative subnormal.
+    ds.y.set([-0, 1e-45, 3.4028234663852886e38, -1.1754942106924411e-38], 0);
     const back = decodeDataset(encodeDataset(ds, metadata));
     expectBitExact(back.dataset, ds);
     expect(back.dataset.labels).toBeUndefined();
@@ -60,6 +61,18 @@ describe('dataset Arrow files', () => {
     await writeDataset(path, generateWreg({ n: 20, noise: 0, seed: 1 }), metadata);
     await truncate(path, (await readFile(path)).length - 9);
     await expect(readDataset(path)).rejects.toThrow(path);
+  });
+
+  it('refuses NaN or infinite inputs and targets, on write and on read, naming the first bad index', async () => {
+    const ds = generateWreg({ n: 8, noise: 0.1, seed: 3 });
+    ds.y[5] = Number.NaN;
+    ds.y[6] = Infinity;
+    expect(() => encodeDataset(ds, metadata)).toThrow(/example 5 has target 0 = NaN/);
+    await expect(writeDataset(join(dir, 'nan.arrow'), ds, metadata)).rejects.toThrow(/nan\.arrow: example 5/);
+    // A file written by something else that lets NaN through is refused when read.
+    const src = generateSrc({ n: 6, noise: 0.1, seed: 3 });
+    src.x[7] = -Infinity;
+    expect(() => decodeDataset(encodeDatasetTable(src, metadata), 'crafted.arrow')).toThrow(/crafted\.arrow: example 3 has input 1 = -Infinity/);
   });
 
   it('refuses an inconsistent dataset', async () => {

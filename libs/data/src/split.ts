@@ -4,6 +4,12 @@
 import { createRng, permutation } from '@lrscape/linalg';
 import { checkDataset, type Dataset, selectExamples } from './dataset';
 
+/**
+ * Offset between a dataset's seed and its split's, so that the split's shuffle does not replay
+ * the random stream that placed (or chose) the examples.
+ */
+export const SPLIT_SEED_OFFSET = 7919;
+
 export interface SplitOptions {
   /** Fraction of the examples held out for testing, in [0, 1). */
   testFraction: number;
@@ -23,23 +29,48 @@ export interface Split {
  * classification the split is stratified: each class contributes its share (largest-remainder
  * rounding, so the total is still exact). Both parts keep the original order of the examples.
  */
-export function splitDataset(ds: Dataset, { testFraction, seed }: SplitOptions): Split {
-  if (!(testFraction >= 0 && testFraction < 1)) throw new Error(`splitDataset: testFraction = ${testFraction} must lie in [0, 1)`);
+export function splitDataset(ds: Dataset, options: SplitOptions): Split {
+  if (!(options.testFraction >= 0 && options.testFraction < 1)) throw new Error(`splitDataset: testFraction = ${options.testFraction} must lie in [0, 1)`);
   checkDataset(ds);
+  const { trainIndices, testIndices } = splitIndices(ds.n, ds.task === 'classification' ? { labels: ds.labels!, classes: ds.outputDim } : undefined, options);
+  return {
+    train: selectExamples(ds, trainIndices),
+    test: selectExamples(ds, testIndices),
+    trainIndices,
+    testIndices,
+  };
+}
+
+/**
+ * The index sets of {@link splitDataset} for n examples, stratified by `strata.labels` (each in
+ * [0, strata.classes)) when given: the same indices splitDataset picks for the same seed. For
+ * loaders that split before they build the float inputs, so that they never hold them twice.
+ */
+export function splitIndices(
+  n: number,
+  strata: { labels: ArrayLike<number>; classes: number } | undefined,
+  { testFraction, seed }: SplitOptions,
+): { trainIndices: Int32Array; testIndices: Int32Array } {
+  if (!(testFraction >= 0 && testFraction < 1)) throw new Error(`splitIndices: testFraction = ${testFraction} must lie in [0, 1)`);
   const rng = createRng(seed);
   const groups: number[][] = [];
-  if (ds.task === 'classification') {
-    for (let c = 0; c < ds.outputDim; c++) groups.push([]);
-    ds.labels!.forEach((label, i) => groups[label].push(i));
+  if (strata) {
+    if (strata.labels.length !== n) throw new Error(`splitIndices: ${strata.labels.length} labels for ${n} examples`);
+    for (let c = 0; c < strata.classes; c++) groups.push([]);
+    for (let i = 0; i < n; i++) {
+      const label = strata.labels[i];
+      if (!(label >= 0 && label < strata.classes && Number.isInteger(label))) throw new Error(`splitIndices: example ${i} has label ${label} outside [0, ${strata.classes})`);
+      groups[label].push(i);
+    }
   } else {
-    groups.push(Array.from({ length: ds.n }, (_, i) => i));
+    groups.push(Array.from({ length: n }, (_, i) => i));
   }
 
   // Largest remainder: floor every group's quota, then hand the leftover examples to the groups
   // with the largest fractional parts (ties to the lower class), so Σ quotas = round(f·n).
   const quotas = groups.map((group) => testFraction * group.length);
   const counts = quotas.map(Math.floor);
-  let leftover = Math.round(testFraction * ds.n) - counts.reduce((a, b) => a + b, 0);
+  let leftover = Math.round(testFraction * n) - counts.reduce((a, b) => a + b, 0);
   const byRemainder = quotas.map((q, c) => ({ c, r: q - Math.floor(q) })).sort((a, b) => b.r - a.r || a.c - b.c);
   for (const { c } of byRemainder) {
     if (leftover <= 0) break;
@@ -49,19 +80,14 @@ export function splitDataset(ds: Dataset, { testFraction, seed }: SplitOptions):
     }
   }
 
-  const isTest = new Uint8Array(ds.n);
+  const isTest = new Uint8Array(n);
   groups.forEach((group, c) => {
     const shuffled = permutation(group.length, rng);
     for (let k = 0; k < counts[c]; k++) isTest[group[shuffled[k]]] = 1;
   });
-  const testIndices = Int32Array.from({ length: ds.n }, (_, i) => i).filter((i) => isTest[i] === 1);
-  const trainIndices = Int32Array.from({ length: ds.n }, (_, i) => i).filter((i) => isTest[i] === 0);
-  return {
-    train: selectExamples(ds, trainIndices),
-    test: selectExamples(ds, testIndices),
-    trainIndices,
-    testIndices,
-  };
+  const testIndices = Int32Array.from({ length: n }, (_, i) => i).filter((i) => isTest[i] === 1);
+  const trainIndices = Int32Array.from({ length: n }, (_, i) => i).filter((i) => isTest[i] === 0);
+  return { trainIndices, testIndices };
 }
 
 export interface Standardization {
@@ -97,6 +123,20 @@ export function applyStandardization(ds: Dataset, { mean, std }: Standardization
   const x = new Float32Array(ds.x.length);
   for (let i = 0; i < ds.n; i++) for (let j = 0; j < d; j++) x[i * d + j] = (ds.x[i * d + j] - mean[j]) / std[j];
   return { ...ds, x, y: ds.y.slice(), ...(ds.labels ? { labels: ds.labels.slice() } : {}) };
+}
+
+/**
+ * Like {@link standardize}, but overwrites the inputs of `train` and `test` (for loaders of
+ * large image sets that own their freshly built arrays and should not hold them twice).
+ */
+export function standardizeInPlace(train: Dataset, test: Dataset): Standardization {
+  if (train.inputDim !== test.inputDim) throw new Error(`standardizeInPlace: train has ${train.inputDim} features, test ${test.inputDim}`);
+  const stats = inputStatistics(train);
+  for (const ds of [train, test]) {
+    const d = ds.inputDim;
+    for (let i = 0; i < ds.n; i++) for (let j = 0; j < d; j++) ds.x[i * d + j] = (ds.x[i * d + j] - stats.mean[j]) / stats.std[j];
+  }
+  return stats;
 }
 
 /** Centres and scales the inputs of both sets by the statistics of the training set. */

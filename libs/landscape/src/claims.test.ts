@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TableRow } from '@lrscape/artifacts';
-import { edgeOfStabilityClaims, peakThresholdRatio } from './claims';
+import { edgeOfStabilityClaims, edgeOfStabilityHoverClaims, flatteningClaims, outlierCountClaims, peakThresholdRatio, shiftClaims } from './claims';
 
 const run = (name: string, eta: number, diverged = false): TableRow<'runs'> => ({
   run: name, eta, schedule: 'constant', seed: 0, steps: 10, diverged, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu',
@@ -41,5 +41,46 @@ describe('edge-of-stability claims', () => {
     });
     expect(claims.map((c) => c.verdict)).toEqual(['pass', 'fail', 'fail', 'not-run']);
     expect(claims[1].measured).toBeCloseTo(0.5, 12);
+  });
+});
+
+describe('shift and flattening claims', () => {
+  const overlap = (run_a: string, value: number): TableRow<'overlaps'> => ({ run_a, step_a: 0, run_b: 'eta-0.01', step_b: 0, scope: 'full', m: 1, overlap: value, min_cos_angle: 1, kind: 'baseline' });
+  it('compares mean overlap to baseline at the smallest and largest non-diverged η, over seeds', () => {
+    const runs = [run('eta-0.01', 0.01), run('eta-0.05', 0.05), { ...run('eta-0.05-s1', 0.05), seed: 1 }, run('eta-0.2', 0.2), run('eta-0.5', 0.5, true)];
+    const [claim] = shiftClaims(runs, [overlap('eta-0.05', 0.9), overlap('eta-0.05', 0.7), overlap('eta-0.05-s1', 0.6), overlap('eta-0.2', 0.3), overlap('eta-0.5', 0)]);
+    // η = 0.05: mean(0.8, 0.6) = 0.7; η = 0.2: 0.3; the diverged η = 0.5 is left out.
+    expect(claim.measured).toBeCloseTo(0.4, 12);
+    expect(claim.verdict).toBe('pass');
+    expect(shiftClaims(runs, [overlap('eta-0.05', 0.1), overlap('eta-0.2', 0.3)])[0].verdict).toBe('fail');
+    expect(shiftClaims(runs, [])[0].verdict).toBe('not-run');
+  });
+  it('counts drop times and reports the sign of the rank correlation', () => {
+    const drop = (t: number, instabilities: number, sharpness: number): TableRow<'flattening'> => ({ run: `drop-t${t}`, kind: 'drop', t_switch: t, instabilities, sharpness });
+    const falling = flatteningClaims([drop(0, 0, 10), drop(100, 1, 9), drop(200, 3, 7), drop(400, 5, 6)]);
+    expect(falling.map((c) => c.verdict)).toEqual(['pass', 'pass']);
+    expect(falling[1].measured).toBeCloseTo(-1, 12);
+    const rising = flatteningClaims([drop(0, 0, 5), drop(100, 1, 9), drop(200, 3, 10)]);
+    expect(rising.map((c) => c.verdict)).toEqual(['fail', 'fail']);
+  });
+});
+
+describe('edge-of-stability hover and outlier-count claims', () => {
+  it('takes the median of λmax/(2/η) over the second half for runs that reach 2/η', () => {
+    const r = { ...run('eta-0.1', 0.1), steps: 100 };
+    const s = [step('eta-0.1', 0, 0.1, 19.6), ...[50, 60, 70, 80, 90].map((t, i) => step('eta-0.1', t, 0.1, [21, 20, 19, 22, 30][i]))];
+    const [claim] = edgeOfStabilityHoverClaims([r, run('eta-0.01', 0.01)], [...s, step('eta-0.01', 0, 0.01, 50)]);
+    expect(claim.measured).toBeCloseTo(0.05, 12); // median of 1.05, 1, 0.95, 1.1, 1.5 is 1.05; η = 0.01 never reaches 2/η
+    expect(claim.verdict).toBe('pass');
+    const [far] = edgeOfStabilityHoverClaims([r], s.map((x) => (x.step >= 50 ? { ...x, sharpness: 26 } : x)));
+    expect(far.verdict).toBe('fail');
+    expect(edgeOfStabilityHoverClaims([run('eta-0.01', 0.01)], [step('eta-0.01', 0, 0.01, 50)])[0].verdict).toBe('not-run');
+  });
+  it('counts the outliers at the last checkpoint against C', () => {
+    const spec = (name: string, stepAt: number, outliers: number) =>
+      Array.from({ length: 12 }, (_, i) => ({ run: name, step: stepAt, scope: 'full', rank: i + 1, eigenvalue: 12 - i, residual: 0, is_outlier: i < outliers }));
+    const [claim] = outlierCountClaims([run('a', 0.1), run('b', 0.2), run('c', 0.3, true)], [...spec('a', 0, 1), ...spec('a', 100, 9), ...spec('b', 100, 10), ...spec('c', 100, 1)], 10);
+    expect(claim.measured).toBe(9);
+    expect(claim.verdict).toBe('pass');
   });
 });

@@ -4,6 +4,7 @@
  * not thrown: the report shows them.
  */
 import type { TableRow } from '@lrscape/artifacts';
+import { spearman } from './flattening';
 
 type Claim = TableRow<'claims'>;
 type Verdict = Claim['verdict'];
@@ -76,4 +77,112 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
     detail: `${top.length} checkpoints`,
   });
   return claims;
+}
+
+const mean = (values: readonly number[]) => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : null);
+
+/**
+ * Landscape shift: the run at the smallest non-baseline η stays closer to the baseline's top eigenspace
+ * than the run at the largest non-diverged η, averaged over the run (baseline overlaps, full Hessian) and
+ * over the seeds.
+ */
+export function shiftClaims(runs: readonly TableRow<'runs'>[], overlaps: readonly TableRow<'overlaps'>[]): Claim[] {
+  const perRun = new Map<string, number>();
+  for (const run of runs) {
+    const m = mean(overlaps.filter((o) => o.kind === 'baseline' && o.scope === 'full' && o.run_a === run.run).map((o) => o.overlap));
+    if (m !== null) perRun.set(run.run, m);
+  }
+  const compared = runs.filter((r) => r.schedule === 'constant' && !r.diverged && perRun.has(r.run));
+  const etas = [...new Set(compared.map((r) => r.eta))].sort((a, b) => a - b);
+  const atEta = (eta: number) => mean(compared.filter((r) => r.eta === eta).map((r) => perRun.get(r.run)!));
+  const small = etas.length >= 2 ? atEta(etas[0]) : null;
+  const large = etas.length >= 2 ? atEta(etas[etas.length - 1]) : null;
+  const seeds = new Set(compared.map((r) => r.seed)).size;
+  return [
+    {
+      claim: 'Landscape shift: small η stays near the baseline’s top eigenspace, large η moves to new solutions',
+      measured: small !== null && large !== null ? small - large : null,
+      expected: 'mean overlap to baseline at the smallest non-baseline η minus that at the largest non-diverged η > 0',
+      verdict: verdict(small !== null && large !== null ? small > large : null),
+      detail:
+        small !== null && large !== null
+          ? `η = ${etas[0]}: ${small.toFixed(3)}, η = ${etas[etas.length - 1]}: ${large.toFixed(3)} (mean over run and ${seeds} seed(s))`
+          : 'needs baseline overlaps for at least two non-baseline η',
+    },
+  ];
+}
+
+/** Flattening by delayed drops: at least four drop times, and the sign of rank correlation (reported either way). */
+export function flatteningClaims(flattening: readonly TableRow<'flattening'>[]): Claim[] {
+  const drops = flattening.filter((f) => f.kind === 'drop');
+  const times = new Set(drops.map((d) => d.t_switch)).size;
+  const rho = spearman(drops.map((d) => d.instabilities), drops.map((d) => d.sharpness));
+  return [
+    {
+      claim: 'Delayed-drop family: at least four drop times trained to convergence',
+      measured: times,
+      expected: '≥ 4 distinct t_switch',
+      verdict: verdict(drops.length ? times >= 4 : null),
+      detail: drops.map((d) => `t=${d.t_switch}: ${d.instabilities} instabilities, final λmax ${d.sharpness.toFixed(3)}`).join('; ') || 'no drop runs',
+    },
+    {
+      claim: 'Landscape flattening: the more instabilities before the drop, the lower the final sharpness',
+      measured: rho,
+      expected: 'Spearman ρ(instabilities before drop, final λmax) < 0',
+      verdict: verdict(rho === null ? null : rho < 0),
+      detail: rho === null ? 'needs ≥ 3 drop runs with differing instability counts' : `ρ = ${rho.toFixed(3)} over ${drops.length} runs`,
+    },
+  ];
+}
+
+/**
+ * Edge of stability (Cohen et al. 2021): for every constant η whose λmax reaches 2/η, the median of
+ * λmax/(2/η) over the second half of training lies within ±tolerance of 1.
+ */
+export function edgeOfStabilityHoverClaims(runs: readonly TableRow<'runs'>[], steps: readonly TableRow<'steps'>[], tolerance = 0.15): Claim[] {
+  const medians: { run: string; median: number }[] = [];
+  for (const run of runs) {
+    if (run.schedule !== 'constant' || run.diverged) continue;
+    const own = steps.filter((s) => s.run === run.run && s.sharpness !== null);
+    const peak = peakThresholdRatio(own);
+    if (peak === null || peak < 0.95) continue;
+    const half = run.steps / 2;
+    const ratios = own.filter((s) => s.step >= half).map((s) => s.sharpness! / (2 / s.lr)).sort((a, b) => a - b);
+    if (!ratios.length) continue;
+    const mid = ratios.length / 2;
+    medians.push({ run: run.run, median: ratios.length % 2 ? ratios[Math.floor(mid)] : (ratios[mid - 1] + ratios[mid]) / 2 });
+  }
+  const worst = medians.reduce<number | null>((m, r) => Math.max(m ?? 0, Math.abs(r.median - 1)), null);
+  return [
+    {
+      claim: 'Edge of stability: where λmax reaches 2/η, it hovers there (median over the second half of training)',
+      measured: worst,
+      expected: `max over those η of |median λmax/(2/η) − 1| ≤ ${tolerance}`,
+      verdict: verdict(worst === null ? null : worst <= tolerance),
+      detail: medians.length ? medians.map((r) => `${r.run}: ${r.median.toFixed(3)}`).join(', ') : 'no run reached 2/η',
+    },
+  ];
+}
+
+/** The outlier count m of the trained networks (final checkpoint, full Hessian) against the class count C. */
+export function outlierCountClaims(runs: readonly TableRow<'runs'>[], spectra: readonly TableRow<'spectra'>[], classes: number): Claim[] {
+  const counts: { run: string; m: number }[] = [];
+  for (const run of runs) {
+    if (run.diverged) continue;
+    const full = spectra.filter((s) => s.run === run.run && s.scope === 'full');
+    if (!full.length) continue;
+    const last = Math.max(...full.map((s) => s.step));
+    counts.push({ run: run.run, m: full.filter((s) => s.step === last && s.is_outlier).length });
+  }
+  const sorted = counts.map((c) => c.m).sort((a, b) => a - b);
+  const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
+  return [
+    {
+      claim: `Outliers ≈ classes: the trained networks' Hessians have about C = ${classes} outliers`,
+      measured: median,
+      expected: `median m within ±${Math.max(1, Math.round(classes / 5))} of C = ${classes}`,
+      verdict: verdict(median === null ? null : Math.abs(median - classes) <= Math.max(1, Math.round(classes / 5))),
+      detail: counts.map((c) => `${c.run}: m = ${c.m}`).join(', ') || 'no spectra',
+    },
+  ];
 }

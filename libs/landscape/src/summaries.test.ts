@@ -33,3 +33,10 @@ describe('klayerComparison', () => {
     expect(row.overlap_to_full).toBeCloseTo(0.5, 12);
   });
 });
+
+describe('effectiveRows α', () => {
+  it('takes α as a fraction of each checkpoint’s λmax', () => {
+    const rows = effectiveRows([{ run: 'r', step: 0, scope: 'full', rank: 1, eigenvalue: 4, residual: 0, is_outlier: true }, { run: 'r', step: 0, scope: 'full', rank: 2, eigenvalue: 1, residual: 0, is_outlier: false }], 0.25);
+    expect(rows[0].n_eff).toBeCloseTo(4 / 5 + 1 / 2, 12); // α = 1
+  });
+});

@@ -7,8 +7,8 @@ import { effectiveParameters } from './outliers';
 import type { ScopeSpectrum } from './decompose';
 import { detectInstabilities, type InstabilityOptions } from './instabilities';
 
-/** N_eff and outlier count m for each (run, step, scope) of a spectra table. */
-export function effectiveRows(spectra: readonly TableRow<'spectra'>[], alpha?: number): TableRow<'effective'>[] {
+/** N_eff (α = alphaFraction·λmax) and outlier count m for each (run, step, scope) of a spectra table. */
+export function effectiveRows(spectra: readonly TableRow<'spectra'>[], alphaFraction = 0.5): TableRow<'effective'>[] {
   const groups = new Map<string, TableRow<'spectra'>[]>();
   for (const row of spectra) {
     const key = `${row.run}\u0000${row.step}\u0000${row.scope}`;
@@ -23,7 +23,10 @@ export function effectiveRows(spectra: readonly TableRow<'spectra'>[], alpha?: n
       step: sorted[0].step,
       scope: sorted[0].scope,
       m: sorted.filter((r) => r.is_outlier).length,
-      n_eff: effectiveParameters(sorted.map((r) => r.eigenvalue), alpha),
+      n_eff: effectiveParameters(
+        sorted.map((r) => r.eigenvalue),
+        alphaFraction * Math.max(...sorted.map((r) => r.eigenvalue)),
+      ),
     };
   });
 }
