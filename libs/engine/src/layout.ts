@@ -1,9 +1,10 @@
 /**
- * The MLP's architecture and the named layout of its flat parameter vector θ.
+ * The models' architectures (MLP, small CNN) and the named layout of their flat parameter vector θ.
  *
- * θ holds, layer by layer, the kernel (row-major [in, out]) then the bias ([out]), so the parameters of the
- * last k layers form one contiguous tail of θ: the k-layer Hessian block (DESIGN §5) is addressed by an
- * offset and a size.
+ * θ holds, layer by layer, the kernel then the bias ([out]), so the parameters of the last k layers form one
+ * contiguous tail of θ: the k-layer Hessian block (DESIGN §5) is addressed by an offset and a size. A dense
+ * kernel is row-major [in, out]; a conv kernel is row-major [kh, kw, c_in, c_out] (tfjs/TensorFlow's HWIO,
+ * so it reshapes to the [kh·kw·c_in, c_out] matrix of its patches).
  */
 import { createRng } from '@lrscape/linalg';
 
@@ -14,6 +15,8 @@ export const LOSSES: readonly LossKind[] = Object.freeze(['mse', 'cross_entropy'
 
 /** A fully connected network: hidden layers use `activation`, the last layer is linear and feeds `loss`. */
 export interface MlpSpec {
+  /** Optional tag; a spec without `kind` is an MLP. */
+  kind?: 'mlp';
   inputDim: number;
   hidden: number[];
   outputDim: number;
@@ -44,12 +47,7 @@ export function layerWidths(spec: MlpSpec): number[] {
   for (const w of widths) {
     if (!Number.isInteger(w) || w < 1) throw new Error(`MlpSpec: layer widths must be positive integers, got [${widths.join(', ')}]`);
   }
-  if (!(ACTIVATIONS as readonly string[]).includes(spec.activation)) {
-    throw new Error(`MlpSpec: unknown activation '${spec.activation}' (valid: ${ACTIVATIONS.join(', ')})`);
-  }
-  if (!(LOSSES as readonly string[]).includes(spec.loss)) {
-    throw new Error(`MlpSpec: unknown loss '${spec.loss}' (valid: ${LOSSES.join(', ')})`);
-  }
+  checkNames('MlpSpec', spec);
   return widths;
 }
 
@@ -79,17 +77,172 @@ export function lastLayersBlock(layout: ParameterLayout, k: number): { offset: n
 }
 
 /**
- * LeCun-uniform initialisation: kernels U(−√(3/fan_in), +√(3/fan_in)) (variance 1/fan_in), biases zero.
+ * A small convolutional network: each conv layer is conv (stride 1) → activation → pool (2×2, stride 2,
+ * after every conv unless `pool` is 'none'), then the last feature map is flattened in (row, column, channel)
+ * order (Keras' channels-last Flatten) and fed to dense layers of widths `dense` with `activation`, and a
+ * last linear layer of `outputDim` feeding `loss`.
+ *
+ * Inputs are rows of h·w·c values, by default 'hwc' (NHWC flattened: x[n, (row·w + col)·c + channel]);
+ * 'chw' reads channel planes instead (x[n, channel·h·w + row·w + col], CIFAR-10's binary order).
+ * A 2×2 pool over an odd height or width drops the last row or column (TensorFlow's 'valid' pooling).
+ */
+export interface CnnSpec {
+  kind: 'cnn';
+  /** [height, width, channels]. */
+  inputShape: [number, number, number];
+  /** Row layout of x; default 'hwc'. */
+  inputLayout?: 'hwc' | 'chw';
+  conv: ConvSpec[];
+  pool: Pooling;
+  /** Hidden dense widths after the convolutions. */
+  dense: number[];
+  outputDim: number;
+  activation: Activation;
+  loss: LossKind;
+}
+
+export interface ConvSpec {
+  filters: number;
+  /** Square kernel kernelSize × kernelSize. */
+  kernelSize: number;
+  /** Only stride 1 is supported. */
+  stride?: 1;
+  /** Default 'same' (TensorFlow's: output size = input size, the odd pad row/column at the bottom/right). */
+  padding?: 'same' | 'valid';
+}
+
+export type Pooling = 'avg' | 'max' | 'none';
+export const POOLINGS: readonly Pooling[] = Object.freeze(['avg', 'max', 'none'] as const);
+
+export type ModelSpec = MlpSpec | CnnSpec;
+
+export function isCnnSpec(spec: ModelSpec): spec is CnnSpec {
+  return spec.kind === 'cnn';
+}
+
+/** Shapes of one conv layer: input h×w×c, kernel k×k, pads, conv output and (pooled) layer output. */
+export interface ConvGeometry {
+  inH: number;
+  inW: number;
+  inC: number;
+  kernel: number;
+  filters: number;
+  padTop: number;
+  padBottom: number;
+  padLeft: number;
+  padRight: number;
+  /** Conv output height and width (before pooling). */
+  outH: number;
+  outW: number;
+  pool: Pooling;
+  /** Layer output (after pooling; = outH, outW for 'none'). */
+  pooledH: number;
+  pooledW: number;
+}
+
+/** The conv layers' geometry and the dense widths [flatDim, ...dense, outputDim] of a CNN, after checking the spec. */
+export function cnnGeometry(spec: CnnSpec): { convs: ConvGeometry[]; denseWidths: number[] } {
+  const fail = (message: string): never => {
+    throw new Error(`CnnSpec: ${message}`);
+  };
+  const shape = spec.inputShape;
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+    fail(`inputShape must be [height, width, channels] of positive integers, got ${JSON.stringify(shape)}`);
+  }
+  if (spec.inputLayout !== undefined && spec.inputLayout !== 'hwc' && spec.inputLayout !== 'chw') {
+    fail(`unknown inputLayout '${spec.inputLayout}' (valid: hwc, chw)`);
+  }
+  if (!(POOLINGS as readonly string[]).includes(spec.pool)) fail(`unknown pool '${spec.pool}' (valid: ${POOLINGS.join(', ')})`);
+  checkNames('CnnSpec', spec);
+  let [h, w, c] = shape;
+  const convs: ConvGeometry[] = [];
+  spec.conv.forEach((layer, i) => {
+    const { filters, kernelSize: k } = layer;
+    const padding = layer.padding ?? 'same';
+    if (!Number.isInteger(filters) || filters < 1) fail(`conv[${i}].filters must be a positive integer, got ${filters}`);
+    if (!Number.isInteger(k) || k < 1) fail(`conv[${i}].kernelSize must be a positive integer, got ${k}`);
+    if (layer.stride !== undefined && layer.stride !== 1) fail(`conv[${i}].stride must be 1, got ${layer.stride}`);
+    if (padding !== 'same' && padding !== 'valid') fail(`conv[${i}].padding must be 'same' or 'valid', got '${padding}'`);
+    const [padTop, padLeft] = padding === 'same' ? [Math.floor((k - 1) / 2), Math.floor((k - 1) / 2)] : [0, 0];
+    const [padBottom, padRight] = padding === 'same' ? [k - 1 - padTop, k - 1 - padLeft] : [0, 0];
+    const [outH, outW] = [h + padTop + padBottom - k + 1, w + padLeft + padRight - k + 1];
+    if (outH < 1 || outW < 1) fail(`conv[${i}]: a ${k}×${k} 'valid' kernel does not fit its ${h}×${w} input`);
+    const [pooledH, pooledW] = spec.pool === 'none' ? [outH, outW] : [Math.floor(outH / 2), Math.floor(outW / 2)];
+    if (pooledH < 1 || pooledW < 1) fail(`conv[${i}]: its ${outH}×${outW} output is too small for 2×2 pooling`);
+    convs.push({ inH: h, inW: w, inC: c, kernel: k, filters, padTop, padBottom, padLeft, padRight, outH, outW, pool: spec.pool, pooledH, pooledW });
+    [h, w, c] = [pooledH, pooledW, filters];
+  });
+  const denseWidths = [h * w * c, ...spec.dense, spec.outputDim];
+  for (const width of denseWidths.slice(1)) {
+    if (!Number.isInteger(width) || width < 1) fail(`dense widths and outputDim must be positive integers, got [${[...spec.dense, spec.outputDim].join(', ')}]`);
+  }
+  return { convs, denseWidths };
+}
+
+function checkNames(what: string, spec: { activation: Activation; loss: LossKind }): void {
+  if (!(ACTIVATIONS as readonly string[]).includes(spec.activation)) {
+    throw new Error(`${what}: unknown activation '${spec.activation}' (valid: ${ACTIVATIONS.join(', ')})`);
+  }
+  if (!(LOSSES as readonly string[]).includes(spec.loss)) {
+    throw new Error(`${what}: unknown loss '${spec.loss}' (valid: ${LOSSES.join(', ')})`);
+  }
+}
+
+/** Values per input row and per output row. */
+export function modelDims(spec: ModelSpec): { inputDim: number; outputDim: number } {
+  if (isCnnSpec(spec)) {
+    const [h, w, c] = spec.inputShape;
+    return { inputDim: h * w * c, outputDim: spec.outputDim };
+  }
+  return { inputDim: spec.inputDim, outputDim: spec.outputDim };
+}
+
+/**
+ * θ's layout for either model. A CNN's layers are conv0 … conv{C−1} then dense0 … dense{D} (the last one
+ * the output layer), numbered 0 … C+D in that order, so the last k layers are a contiguous tail as for the MLP.
+ */
+export function modelLayout(spec: ModelSpec): ParameterLayout {
+  const kind: unknown = spec.kind;
+  if (kind !== undefined && kind !== 'mlp' && kind !== 'cnn') throw new Error(`ModelSpec: unknown kind '${String(kind)}' (valid: mlp, cnn)`);
+  if (!isCnnSpec(spec)) return mlpLayout(spec);
+  const { convs, denseWidths } = cnnGeometry(spec);
+  const slots: ParameterSlot[] = [];
+  let offset = 0;
+  const push = (name: string, layer: number, role: 'kernel' | 'bias', shape: number[]) => {
+    const size = shape.reduce((p, d) => p * d, 1);
+    slots.push({ name, layer, role, shape, offset, size });
+    offset += size;
+  };
+  convs.forEach((g, i) => {
+    push(`conv${i}/kernel`, i, 'kernel', [g.kernel, g.kernel, g.inC, g.filters]);
+    push(`conv${i}/bias`, i, 'bias', [g.filters]);
+  });
+  for (let j = 0; j + 1 < denseWidths.length; j++) {
+    push(`dense${j}/kernel`, convs.length + j, 'kernel', [denseWidths[j], denseWidths[j + 1]]);
+    push(`dense${j}/bias`, convs.length + j, 'bias', [denseWidths[j + 1]]);
+  }
+  return { slots, size: offset, layerCount: convs.length + denseWidths.length - 1 };
+}
+
+/**
+ * LeCun-uniform initialisation: kernels U(−√(3/fan_in), +√(3/fan_in)) (variance 1/fan_in), biases zero;
+ * fan_in = in for a dense kernel [in, out], kh·kw·c_in for a conv kernel [kh, kw, c_in, c_out].
  * Draws follow θ's order, so a seed fixes θ_0 bit for bit.
  */
-export function initMlpParameters(spec: MlpSpec, seed: number): Float32Array {
-  const layout = mlpLayout(spec);
+export function initModelParameters(spec: ModelSpec, seed: number): Float32Array {
+  const layout = modelLayout(spec);
   const rng = createRng(seed);
   const theta = new Float32Array(layout.size);
   for (const slot of layout.slots) {
     if (slot.role !== 'kernel') continue;
-    const limit = Math.sqrt(3 / slot.shape[0]);
+    const fanIn = slot.size / slot.shape[slot.shape.length - 1];
+    const limit = Math.sqrt(3 / fanIn);
     for (let i = 0; i < slot.size; i++) theta[slot.offset + i] = (2 * rng.uniform() - 1) * limit;
   }
   return theta;
+}
+
+/** {@link initModelParameters} for an MLP (the same draws). */
+export function initMlpParameters(spec: MlpSpec, seed: number): Float32Array {
+  return initModelParameters(spec, seed);
 }

@@ -143,10 +143,31 @@ export function rOperator(
   loss: LossOps,
   invN: number,
 ): tf.Tensor1D {
+  return rOperatorFrom(cache, weights, kernelsT, dir, dirKernelsT, first, loss, invN, null, false).gradient;
+}
+
+/**
+ * rOperator for an MLP that is the head of a larger network (the CNN's dense layers): its input a[0] may
+ * move with θ, R{a[first]} = rInput (null: 0), and with wantInputR it also returns
+ * R{dL/da[first]} = R{δ_first} W_firstᵀ + δ_first VW_firstᵀ for the layers below.
+ */
+export function rOperatorFrom(
+  cache: CurvatureCache,
+  weights: MlpWeights,
+  kernelsT: tf.Tensor2D[],
+  dir: MlpWeights,
+  dirKernelsT: tf.Tensor2D[],
+  first: number,
+  loss: LossOps,
+  invN: number,
+  rInput: tf.Tensor2D | null,
+  wantInputR: boolean,
+): { gradient: tf.Tensor1D; inputR: tf.Tensor2D | null } {
   const L = weights.kernels.length;
   const V = (l: number) => dir.kernels[l - first];
   const Vb = (l: number) => dir.biases[l - first];
   const rInputs: (tf.Tensor2D | null)[] = new Array(L).fill(null);
+  rInputs[first] = rInput;
   const rZ: tf.Tensor2D[] = new Array(L);
   for (let l = first; l < L; l++) {
     let rz = tf.add<tf.Tensor2D>(tf.matMul(cache.inputs[l], V(l)), Vb(l));
@@ -156,19 +177,24 @@ export function rOperator(
     if (l + 1 < L) rInputs[l + 1] = multiply(rz, cache.firstDerivatives[l]);
   }
   let rDelta = loss.rDelta(cache.lossSaved, rZ[L - 1], invN);
+  let inputR: tf.Tensor2D | null = null;
   const parts: tf.Tensor1D[] = [];
   for (let l = L - 1; l >= first; l--) {
     let rgW = tf.matMul(cache.inputsT[l], rDelta);
     const rIn = rInputs[l];
     if (rIn !== null) rgW = tf.add<tf.Tensor2D>(rgW, tf.matMul(tf.transpose(rIn), cache.deltas[l]));
     parts.push(tf.sum(rDelta, 0), tf.reshape(rgW, [-1]));
-    if (l > first) {
+    if (l > first || wantInputR) {
       const back = tf.add<tf.Tensor2D>(tf.matMul(rDelta, kernelsT[l]), tf.matMul(cache.deltas[l], dirKernelsT[l - first]));
+      if (l === first) {
+        inputR = back;
+        break;
+      }
       let next = multiply(back, cache.firstDerivatives[l - 1]);
       const curvature = cache.curvature[l - 1];
       if (curvature !== null) next = tf.add<tf.Tensor2D>(next, tf.mul(curvature, rZ[l - 1]));
       rDelta = next;
     }
   }
-  return tf.concat(parts.reverse());
+  return { gradient: tf.concat(parts.reverse()), inputR };
 }

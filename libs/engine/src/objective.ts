@@ -1,25 +1,14 @@
 /**
- * The full-batch objective of an MLP on a fixed batch: L(θ), ∇L(θ), outputs, and at a fixed θ a
- * curvature state whose HVPs (full, or the block of the last k layers) feed Lanczos in linalg.
+ * The full-batch objective of a model (MLP or small CNN) on a fixed batch: L(θ), ∇L(θ), outputs, and at a
+ * fixed θ a curvature state whose HVPs (full, or the block of the last k layers) feed Lanczos in linalg.
+ * The model kind only enters through model.ts; everything here is the same for every kind.
  *
  * The batch is held in row chunks (option chunkSize) so memory stays bounded; each chunk's sums are read
  * back and added in float64 in JS, so the chunking changes results only by float32 rounding inside chunks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { activationOps, type ActivationOps } from './activations';
-import { lastLayersBlock, mlpLayout, type MlpSpec, type ParameterLayout } from './layout';
-import { lossOps, type LossOps } from './losses';
-import {
-  backward,
-  disposeWeights,
-  flatGradient,
-  forward,
-  forwardState,
-  rOperator,
-  weightsFromFlat,
-  type CurvatureCache,
-  type MlpWeights,
-} from './mlp';
+import { lastLayersBlock, modelDims, type MlpSpec, type ModelSpec, type ParameterLayout } from './layout';
+import { createModel, type BoundModel, type Model, type ModelInput } from './model';
 import { checkBatch, type Batch } from './batch';
 
 export type { Batch } from './batch';
@@ -45,63 +34,63 @@ export interface CurvatureState {
 
 export const DEFAULT_CHUNK_SIZE = 4096;
 
-interface Chunk {
+interface Chunk extends ModelInput {
   rows: number;
-  x: tf.Tensor2D;
   y: tf.Tensor2D;
   labels: tf.Tensor1D | null;
-  /** xᵀ, built on the first gradient or curvature use. */
-  xT: tf.Tensor2D | null;
 }
 
 /** Class per row: the given labels, else argmax of y when outputDim > 1, else none. */
-function classLabels(spec: MlpSpec, batch: Batch): Int32Array | null {
+function classLabels(outputDim: number, batch: Batch): Int32Array | null {
   if (batch.labels !== undefined) return batch.labels;
-  if (spec.outputDim <= 1) return null;
+  if (outputDim <= 1) return null;
   const labels = new Int32Array(batch.n);
   for (let n = 0; n < batch.n; n++) {
     let best = 0;
-    for (let c = 1; c < spec.outputDim; c++) {
-      if (batch.y[n * spec.outputDim + c] > batch.y[n * spec.outputDim + best]) best = c;
+    for (let c = 1; c < outputDim; c++) {
+      if (batch.y[n * outputDim + c] > batch.y[n * outputDim + best]) best = c;
     }
     labels[n] = best;
   }
   return labels;
 }
 
-export class MlpObjective {
+/** The model's input tensor for rows x [rows, inputDim]; frees x when the model made a new tensor of it. */
+function modelInput(model: Model, x: tf.Tensor2D): tf.Tensor {
+  const input = model.input(x);
+  if (input !== x) x.dispose();
+  return input;
+}
+
+export class ModelObjective {
   readonly layout: ParameterLayout;
-  private readonly spec: MlpSpec;
-  private readonly act: ActivationOps;
-  private readonly loss: LossOps;
+  private readonly model: Model;
   private readonly n: number;
   private readonly chunkSize: number;
   private readonly hasLabels: boolean;
   private chunks: Chunk[];
   private disposed = false;
 
-  constructor(spec: MlpSpec, batch: Batch, options: { chunkSize?: number } = {}) {
-    this.layout = mlpLayout(spec);
+  constructor(spec: ModelSpec, batch: Batch, options: { chunkSize?: number } = {}) {
+    this.model = createModel(spec);
+    this.layout = this.model.layout;
     checkBatch(spec, batch);
-    this.spec = { ...spec, hidden: [...spec.hidden] };
-    this.act = activationOps(spec.activation);
-    this.loss = lossOps(spec.loss);
     this.n = batch.n;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) {
-      throw new Error(`MlpObjective: chunkSize must be a positive integer, got ${options.chunkSize}`);
+      throw new Error(`${new.target.name}: chunkSize must be a positive integer, got ${options.chunkSize}`);
     }
-    const labels = classLabels(spec, batch);
+    const { inputDim, outputDim } = modelDims(spec);
+    const labels = classLabels(outputDim, batch);
     this.hasLabels = labels !== null;
     this.chunks = [];
-    const { inputDim, outputDim } = spec;
     for (let start = 0; start < batch.n; start += this.chunkSize) {
       const end = Math.min(batch.n, start + this.chunkSize);
       const rows = end - start;
       // slice() copies: a backend may keep the array it is given, and the caller's arrays stay theirs.
       this.chunks.push({
         rows,
-        x: tf.tensor2d(batch.x.slice(start * inputDim, end * inputDim), [rows, inputDim]),
+        x: modelInput(this.model, tf.tensor2d(batch.x.slice(start * inputDim, end * inputDim), [rows, inputDim])),
         y: tf.tensor2d(batch.y.slice(start * outputDim, end * outputDim), [rows, outputDim]),
         labels: labels === null ? null : tf.tensor1d(labels.slice(start, end), 'int32'),
         xT: null,
@@ -110,19 +99,20 @@ export class MlpObjective {
   }
 
   private live(): void {
-    if (this.disposed) throw new Error('MlpObjective used after dispose()');
+    if (this.disposed) throw new Error(`${this.constructor.name} used after dispose()`);
   }
 
-  private weights(theta: Float32Array): MlpWeights {
+  private bind(theta: Float32Array): BoundModel {
     if (theta.length !== this.layout.size) {
       throw new Error(`θ has ${theta.length} entries, the layout has ${this.layout.size}`);
     }
-    return weightsFromFlat(this.layout, theta);
+    return this.model.bind(theta);
   }
 
-  private transposedInputs(chunk: Chunk): tf.Tensor2D {
-    if (chunk.xT === null) chunk.xT = tf.transpose(chunk.x);
-    return chunk.xT;
+  /** The chunk with its backward-pass input built (outside any tidy, kept with the chunk). */
+  private withBackwardInput(chunk: Chunk): Chunk {
+    if (chunk.xT === null) chunk.xT = this.model.backwardInput(chunk.x);
+    return chunk;
   }
 
   /** [lossSum] or [lossSum, correct] for one chunk. */
@@ -138,14 +128,15 @@ export class MlpObjective {
 
   async evaluate(theta: Float32Array): Promise<Evaluation> {
     this.live();
-    const weights = this.weights(theta);
+    const bound = this.bind(theta);
+    const loss = this.model.loss;
     try {
       let lossSum = 0;
       let correct = 0;
       for (const chunk of this.chunks) {
         const out = tf.tidy(() => {
-          const f = forward(weights, this.act, chunk.x);
-          return this.stats(f, this.loss.lossSum(f, chunk.y), chunk);
+          const f = bound.forward(chunk);
+          return this.stats(f, loss.lossSum(f, chunk.y), chunk);
         });
         const values = await out.data();
         out.dispose();
@@ -154,28 +145,24 @@ export class MlpObjective {
       }
       return this.evaluation(lossSum, correct);
     } finally {
-      disposeWeights(weights);
+      bound.dispose();
     }
   }
 
   async lossAndGradient(theta: Float32Array): Promise<Evaluation & { gradient: Float32Array }> {
     this.live();
     const P = this.layout.size;
-    const weights = this.weights(theta);
-    const kernelsT = weights.kernels.map((w) => tf.transpose(w));
+    const bound = this.bind(theta);
     const invN = 1 / this.n;
     try {
       const gradient = new Float64Array(P);
       let lossSum = 0;
       let correct = 0;
       for (const chunk of this.chunks) {
-        const xT = this.transposedInputs(chunk);
+        this.withBackwardInput(chunk);
         const out = tf.tidy(() => {
-          const state = forwardState(weights, this.act, chunk.x, false);
-          const output = this.loss.outputState(state.f, chunk.y, invN);
-          const { deltas } = backward(state, kernelsT, output.delta);
-          const inputsT = [xT, ...state.inputs.slice(1).map((a) => tf.transpose(a))];
-          return tf.concat([flatGradient(inputsT, deltas), this.stats(state.f, output.lossSum, chunk)]);
+          const result = bound.lossAndGradient(chunk, chunk.y, invN);
+          return tf.concat([result.gradient, this.stats(result.f, result.lossSum, chunk)]);
         });
         const values = await out.data();
         out.dispose();
@@ -185,34 +172,34 @@ export class MlpObjective {
       }
       return { ...this.evaluation(lossSum, correct), gradient: Float32Array.from(gradient) };
     } finally {
-      disposeWeights(weights);
-      for (const t of kernelsT) t.dispose();
+      bound.dispose();
     }
   }
 
-  /** Network outputs f, n×outputDim row-major, for the objective's batch or for rows x. */
+  /** Network outputs f, n×outputDim row-major, for the objective's batch or for rows x (n×inputDim, the batch's layout). */
   async outputs(theta: Float32Array, x?: Float32Array, n?: number): Promise<Float32Array> {
     this.live();
-    const { inputDim, outputDim } = this.spec;
+    const { inputDim, outputDim } = this.model;
     const rowsTotal = x === undefined ? this.n : (n ?? x.length / inputDim);
     if (x !== undefined && (!Number.isInteger(rowsTotal) || rowsTotal < 0 || x.length !== rowsTotal * inputDim)) {
       throw new Error(`outputs: x has ${x.length} values, not n·inputDim for n = ${rowsTotal}, inputDim = ${inputDim}`);
     }
-    const weights = this.weights(theta);
+    const bound = this.bind(theta);
     // The objective's own chunks, or chunks of x made here (and freed here).
-    const inputs: { x: tf.Tensor2D; owned: boolean }[] = [];
+    const inputs: { input: ModelInput; owned: boolean }[] = [];
     try {
-      if (x === undefined) for (const chunk of this.chunks) inputs.push({ x: chunk.x, owned: false });
+      if (x === undefined) for (const chunk of this.chunks) inputs.push({ input: chunk, owned: false });
       else {
         for (let start = 0; start < rowsTotal; start += this.chunkSize) {
           const end = Math.min(rowsTotal, start + this.chunkSize);
-          inputs.push({ x: tf.tensor2d(x.slice(start * inputDim, end * inputDim), [end - start, inputDim]), owned: true });
+          const rows = tf.tensor2d(x.slice(start * inputDim, end * inputDim), [end - start, inputDim]);
+          inputs.push({ input: { x: modelInput(this.model, rows), xT: null }, owned: true });
         }
       }
       const result = new Float32Array(rowsTotal * outputDim);
       let offset = 0;
-      for (const input of inputs) {
-        const f = tf.tidy(() => forward(weights, this.act, input.x));
+      for (const { input } of inputs) {
+        const f = tf.tidy(() => bound.forward(input));
         const values = await f.data();
         f.dispose();
         result.set(values, offset);
@@ -220,8 +207,8 @@ export class MlpObjective {
       }
       return result;
     } finally {
-      disposeWeights(weights);
-      for (const input of inputs) if (input.owned) input.x.dispose();
+      bound.dispose();
+      for (const { input, owned } of inputs) if (owned) input.x.dispose();
     }
   }
 
@@ -231,52 +218,29 @@ export class MlpObjective {
    */
   async curvatureAt(theta: Float32Array): Promise<CurvatureState> {
     this.live();
-    const weights = this.weights(theta);
-    const kernelsT = weights.kernels.map((w) => tf.transpose(w));
-    const owned: tf.Tensor[] = [...weights.kernels, ...weights.biases, ...kernelsT];
-    const caches: CurvatureCache[] = [];
+    const bound = this.bind(theta);
+    const owned: tf.Tensor[] = [];
+    const caches: unknown[] = [];
     const invN = 1 / this.n;
     try {
-      this.buildCaches(weights, kernelsT, invN, caches, owned);
+      for (const chunk of this.chunks) {
+        this.withBackwardInput(chunk);
+        // tidy frees the intermediates; the cache's own tensors are kept and owned by the state.
+        tf.tidy(() => {
+          const { cache, tensors } = bound.curvature(chunk, chunk.y, invN);
+          for (const t of tensors) {
+            tf.keep(t);
+            owned.push(t);
+          }
+          caches.push(cache);
+        });
+      }
     } catch (error) {
+      bound.dispose();
       for (const t of owned) t.dispose();
       throw error;
     }
-    return new MlpCurvature(this.layout, weights, kernelsT, caches, owned, this.loss, invN);
-  }
-
-  /** Appends each chunk's curvature cache to caches and every tensor it keeps to owned. */
-  private buildCaches(weights: MlpWeights, kernelsT: tf.Tensor2D[], invN: number, caches: CurvatureCache[], owned: tf.Tensor[]): void {
-    for (const chunk of this.chunks) {
-      const xT = this.transposedInputs(chunk);
-      // tidy frees the intermediates; the cache's own tensors are kept and owned by the state.
-      tf.tidy(() => {
-        const state = forwardState(weights, this.act, chunk.x, true);
-        const output = this.loss.outputState(state.f, chunk.y, invN);
-        const { deltas, upstream } = backward(state, kernelsT, output.delta);
-        const built: CurvatureCache = {
-          inputs: state.inputs,
-          inputsT: [xT, ...state.inputs.slice(1).map((a) => tf.transpose(a))],
-          firstDerivatives: state.firstDerivatives,
-          curvature: state.secondDerivatives.map((d2, l) => (d2 === null ? null : tf.mul<tf.Tensor2D>(upstream[l], d2))),
-          deltas,
-          lossSaved: output.saved,
-        };
-        const kept = [
-          ...built.inputs.slice(1),
-          ...built.inputsT.slice(1),
-          ...built.firstDerivatives,
-          ...built.curvature,
-          ...built.deltas,
-          built.lossSaved,
-        ].filter((t): t is tf.Tensor2D => t !== null);
-        for (const t of kept) {
-          tf.keep(t);
-          owned.push(t);
-        }
-        caches.push(built);
-      });
-    }
+    return new ModelCurvature(this.layout, bound, caches, owned, invN);
   }
 
   dispose(): void {
@@ -289,18 +253,23 @@ export class MlpObjective {
   }
 }
 
-class MlpCurvature implements CurvatureState {
+/** The MLP's objective: ModelObjective for an MlpSpec (kept for callers written before the CNN). */
+export class MlpObjective extends ModelObjective {
+  constructor(spec: MlpSpec, batch: Batch, options: { chunkSize?: number } = {}) {
+    super(spec, batch, options);
+  }
+}
+
+class ModelCurvature implements CurvatureState {
   readonly size: number;
   private count = 0;
   private disposed = false;
 
   constructor(
     private readonly layout: ParameterLayout,
-    private readonly weights: MlpWeights,
-    private readonly kernelsT: tf.Tensor2D[],
-    private readonly caches: CurvatureCache[],
+    private readonly bound: BoundModel,
+    private readonly caches: unknown[],
     private readonly owned: tf.Tensor[],
-    private readonly loss: LossOps,
     private readonly invN: number,
   ) {
     this.size = layout.size;
@@ -327,12 +296,11 @@ class MlpCurvature implements CurvatureState {
       throw new Error(`HVP: v has ${v.length} entries, the ${k}-layer block has ${block.size}`);
     }
     const first = this.layout.layerCount - k;
-    const dir = weightsFromFlat(this.layout, Float32Array.from(v), first, block.offset);
-    const dirKernelsT = dir.kernels.map((w) => tf.transpose(w));
+    const dir = this.bound.direction(Float32Array.from(v), first, block.offset);
     try {
       const result = new Float64Array(block.size);
       for (const cache of this.caches) {
-        const out = tf.tidy(() => rOperator(cache, this.weights, this.kernelsT, dir, dirKernelsT, first, this.loss, this.invN));
+        const out = tf.tidy(() => this.bound.rOperator(cache, dir, first, this.invN));
         const values = await out.data();
         out.dispose();
         for (let i = 0; i < block.size; i++) result[i] += values[i];
@@ -340,14 +308,14 @@ class MlpCurvature implements CurvatureState {
       this.count++;
       return result;
     } finally {
-      disposeWeights(dir);
-      for (const t of dirKernelsT) t.dispose();
+      this.bound.disposeDirection(dir);
     }
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.bound.dispose();
     for (const t of this.owned) t.dispose();
     this.owned.length = 0;
   }

@@ -1,11 +1,12 @@
 /**
- * The float64 pure-TypeScript MLP that every test in the repo checks against. One scalar loss function,
- * written once against a generic arithmetic, gives the loss on plain numbers and the exact gradient and
- * Hessian on hyper-dual numbers. It shares no code with the tfjs engine and nothing with the R-operator:
- * tanh is built from exp, gelu from Φ, softmax from exp and log.
+ * The float64 pure-TypeScript models (MLP and small CNN) that every test in the repo checks against. One
+ * scalar loss function, written once against a generic arithmetic, gives the loss on plain numbers and the
+ * exact gradient and Hessian on hyper-dual numbers. It shares no code with the tfjs engine and nothing with
+ * the R-operator: tanh is built from exp, gelu from Φ, softmax from exp and log, convolutions and pooling are
+ * explicit loops over the definitions.
  */
 import { HYPER_DUALS, HyperDual, REALS, type Arithmetic } from './hyperdual';
-import { layerWidths, mlpLayout, type Activation, type MlpSpec } from './layout';
+import { cnnGeometry, isCnnSpec, layerWidths, modelLayout, type Activation, type CnnSpec, type ConvGeometry, type ModelSpec } from './layout';
 import { checkBatch, type Batch } from './batch';
 
 function activate<T>(ar: Arithmetic<T>, activation: Activation, z: T): T {
@@ -30,31 +31,132 @@ function activate<T>(ar: Arithmetic<T>, activation: Activation, z: T): T {
   }
 }
 
+/** x_l W + b through dense layers l = firstSlot/2 …, σ on all but the last; kernels and biases alternate in slots. */
+function denseLayers<T>(ar: Arithmetic<T>, activation: Activation, param: (i: number) => T, input: (T | number)[], widths: number[], slotOffsets: number[]): T[] {
+  let a = input;
+  const L = widths.length - 1;
+  for (let l = 0; l < L; l++) {
+    const [fanIn, fanOut] = [widths[l], widths[l + 1]];
+    const [kernel, bias] = [slotOffsets[2 * l], slotOffsets[2 * l + 1]];
+    const next: T[] = [];
+    for (let o = 0; o < fanOut; o++) {
+      let z = param(bias + o);
+      for (let i = 0; i < fanIn; i++) z = ar.add(z, times(ar, a[i], param(kernel + i * fanOut + o)));
+      next.push(l + 1 < L ? activate(ar, activation, z) : z);
+    }
+    a = next;
+  }
+  return a as T[];
+}
+
+/** a·p, a plain number (an input) scaling p without lifting it. */
+function times<T>(ar: Arithmetic<T>, a: T | number, p: T): T {
+  return typeof a === 'number' ? ar.scale(p, a) : ar.mul(a, p);
+}
+
+/**
+ * Max of a pooling window: the (first) largest value; at an exact m-fold tie the mean of the tied values, so
+ * its derivative splits 1/m to each (the rule of the tfjs engine, pooling.ts).
+ */
+function windowMax<T>(ar: Arithmetic<T>, values: T[]): T {
+  let m = -Infinity;
+  for (const v of values) m = Math.max(m, ar.real(v));
+  const tied = values.filter((v) => ar.real(v) === m);
+  if (tied.length === 1) return tied[0];
+  return ar.scale(tied.reduce((s, v) => ar.add(s, v)), 1 / tied.length);
+}
+
+/** What the loss needs from a spec, worked out once per reference call. */
+interface Plan {
+  spec: ModelSpec;
+  /** θ offset of every slot (kernel, bias, kernel, …). */
+  offsets: number[];
+  /** The CNN's conv layers (none for an MLP). */
+  convs: ConvGeometry[];
+  /** Widths of the dense layers: the MLP's [inputDim, ...hidden, outputDim], the CNN head's [flatDim, ...dense, outputDim]. */
+  denseWidths: number[];
+}
+
+function planOf(spec: ModelSpec): Plan {
+  const offsets = modelLayout(spec).slots.map((slot) => slot.offset);
+  if (isCnnSpec(spec)) return { spec, offsets, ...cnnGeometry(spec) };
+  return { spec, offsets, convs: [], denseWidths: layerWidths(spec) };
+}
+
+/** The CNN's output for one example (input row `row` of the batch), by the definitions in CnnSpec. */
+function cnnOutputs<T>(ar: Arithmetic<T>, spec: CnnSpec, plan: Plan, param: (i: number) => T, x: Float32Array, row: number): T[] {
+  const { convs, denseWidths, offsets } = plan;
+  const [h0, w0, c0] = spec.inputShape;
+  const base = row * h0 * w0 * c0;
+  // a[(y·w + x)·c + ch]: the current feature map in (row, column, channel) order.
+  let a: (T | number)[] = new Array(h0 * w0 * c0);
+  for (let y = 0; y < h0; y++) {
+    for (let xx = 0; xx < w0; xx++) {
+      for (let ch = 0; ch < c0; ch++) {
+        const index = spec.inputLayout === 'chw' ? ch * h0 * w0 + y * w0 + xx : (y * w0 + xx) * c0 + ch;
+        a[(y * w0 + xx) * c0 + ch] = x[base + index];
+      }
+    }
+  }
+  convs.forEach((g, i) => {
+    const [kernel, bias] = [offsets[2 * i], offsets[2 * i + 1]];
+    const { kernel: k, inC, filters } = g;
+    const s: T[] = new Array(g.outH * g.outW * filters);
+    for (let y = 0; y < g.outH; y++) {
+      for (let xx = 0; xx < g.outW; xx++) {
+        for (let o = 0; o < filters; o++) {
+          let z = param(bias + o);
+          for (let dy = 0; dy < k; dy++) {
+            const iy = y + dy - g.padTop;
+            if (iy < 0 || iy >= g.inH) continue;
+            for (let dx = 0; dx < k; dx++) {
+              const ix = xx + dx - g.padLeft;
+              if (ix < 0 || ix >= g.inW) continue;
+              for (let c = 0; c < inC; c++) {
+                z = ar.add(z, times(ar, a[(iy * g.inW + ix) * inC + c], param(kernel + ((dy * k + dx) * inC + c) * filters + o)));
+              }
+            }
+          }
+          s[(y * g.outW + xx) * filters + o] = activate(ar, spec.activation, z);
+        }
+      }
+    }
+    if (g.pool === 'none') {
+      a = s;
+      return;
+    }
+    const pooled: T[] = new Array(g.pooledH * g.pooledW * filters);
+    for (let y = 0; y < g.pooledH; y++) {
+      for (let xx = 0; xx < g.pooledW; xx++) {
+        for (let o = 0; o < filters; o++) {
+          const at = (dy: number, dx: number) => s[((2 * y + dy) * g.outW + 2 * xx + dx) * filters + o];
+          const window = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)];
+          pooled[(y * g.pooledW + xx) * filters + o] =
+            g.pool === 'max' ? windowMax(ar, window) : ar.scale(window.reduce((sum, v) => ar.add(sum, v)), 0.25);
+        }
+      }
+    }
+    a = pooled;
+  });
+  return denseLayers(ar, spec.activation, param, a, denseWidths, offsets.slice(2 * convs.length));
+}
+
 /** L(θ) = (1/N) Σ_n ℓ(f(x_n; θ), y_n), generic in the arithmetic; param(i) returns θ_i. */
-function lossGeneric<T>(ar: Arithmetic<T>, spec: MlpSpec, param: (i: number) => T, batch: Batch): T {
-  const widths = layerWidths(spec);
-  const layout = mlpLayout(spec);
-  const L = layout.layerCount;
+function lossGeneric<T>(ar: Arithmetic<T>, plan: Plan, param: (i: number) => T, batch: Batch): T {
+  const { spec } = plan;
+  const outputDim = spec.outputDim;
   let total = ar.constant(0);
   for (let n = 0; n < batch.n; n++) {
-    let a: T[] = [];
-    for (let i = 0; i < spec.inputDim; i++) a.push(ar.constant(batch.x[n * spec.inputDim + i]));
-    for (let l = 0; l < L; l++) {
-      const [fanIn, fanOut] = [widths[l], widths[l + 1]];
-      const kernel = layout.slots[2 * l].offset;
-      const bias = layout.slots[2 * l + 1].offset;
-      const next: T[] = [];
-      for (let o = 0; o < fanOut; o++) {
-        let z = param(bias + o);
-        for (let i = 0; i < fanIn; i++) z = ar.add(z, ar.mul(a[i], param(kernel + i * fanOut + o)));
-        next.push(l + 1 < L ? activate(ar, spec.activation, z) : z);
-      }
-      a = next;
+    let a: T[];
+    if (isCnnSpec(spec)) a = cnnOutputs(ar, spec, plan, param, batch.x, n);
+    else {
+      const input = Array.from(batch.x.subarray(n * spec.inputDim, (n + 1) * spec.inputDim));
+      a = denseLayers(ar, spec.activation, param, input, plan.denseWidths, plan.offsets);
     }
-    const y = (c: number) => batch.y[n * spec.outputDim + c];
+    const y = (c: number) => batch.y[n * outputDim + c];
     let exampleLoss = ar.constant(0);
     if (spec.loss === 'mse') {
-      for (let c = 0; c < spec.outputDim; c++) {
+      for (let c = 0; c < outputDim; c++) {
         const r = ar.sub(a[c], ar.constant(y(c)));
         exampleLoss = ar.add(exampleLoss, ar.scale(ar.mul(r, r), 0.5));
       }
@@ -65,7 +167,7 @@ function lossGeneric<T>(ar: Arithmetic<T>, spec: MlpSpec, param: (i: number) => 
       let sumExp = ar.constant(0);
       for (const f of a) sumExp = ar.add(sumExp, ar.exp(ar.sub(f, ar.constant(m))));
       const lse = ar.add(ar.constant(m), ar.log(sumExp));
-      for (let c = 0; c < spec.outputDim; c++) {
+      for (let c = 0; c < outputDim; c++) {
         if (y(c) !== 0) exampleLoss = ar.add(exampleLoss, ar.scale(ar.sub(lse, a[c]), y(c)));
       }
     }
@@ -74,27 +176,28 @@ function lossGeneric<T>(ar: Arithmetic<T>, spec: MlpSpec, param: (i: number) => 
   return ar.scale(total, 1 / batch.n);
 }
 
-function checkTheta(spec: MlpSpec, theta: Float64Array): number {
-  const size = mlpLayout(spec).size;
+function checkTheta(spec: ModelSpec, theta: Float64Array): number {
+  const size = modelLayout(spec).size;
   if (theta.length !== size) throw new Error(`θ has ${theta.length} entries, the layout has ${size}`);
   return size;
 }
 
-export function referenceLoss(spec: MlpSpec, theta: Float64Array, batch: Batch): number {
+export function referenceModelLoss(spec: ModelSpec, theta: Float64Array, batch: Batch): number {
   checkTheta(spec, theta);
   checkBatch(spec, batch);
-  return lossGeneric(REALS, spec, (i) => theta[i], batch);
+  return lossGeneric(REALS, planOf(spec), (i) => theta[i], batch);
 }
 
 /** ∇L(θ), one hyper-dual evaluation per parameter (ε1 along e_i). */
-export function referenceGradient(spec: MlpSpec, theta: Float64Array, batch: Batch): Float64Array {
+export function referenceModelGradient(spec: ModelSpec, theta: Float64Array, batch: Batch): Float64Array {
   const P = checkTheta(spec, theta);
   checkBatch(spec, batch);
+  const plan = planOf(spec);
   const base = Array.from(theta, (t) => new HyperDual(t));
   const gradient = new Float64Array(P);
   for (let i = 0; i < P; i++) {
     const seeded = new HyperDual(theta[i], 1, 0, 0);
-    gradient[i] = lossGeneric(HYPER_DUALS, spec, (k) => (k === i ? seeded : base[k]), batch).b;
+    gradient[i] = lossGeneric(HYPER_DUALS, plan, (k) => (k === i ? seeded : base[k]), batch).b;
   }
   return gradient;
 }
@@ -103,9 +206,10 @@ export function referenceGradient(spec: MlpSpec, theta: Float64Array, batch: Bat
  * ∇²L(θ), P×P row-major, one hyper-dual evaluation per pair i ≤ j (ε1 along e_i, ε2 along e_j).
  * Cost O(P²·N·P): for tiny nets (measured ~0.06 s at P = 35, N = 6; ~0.5 s at P = 114, N = 16; ~27 s at P = 354, N = 32).
  */
-export function referenceHessian(spec: MlpSpec, theta: Float64Array, batch: Batch): Float64Array {
+export function referenceModelHessian(spec: ModelSpec, theta: Float64Array, batch: Batch): Float64Array {
   const P = checkTheta(spec, theta);
   checkBatch(spec, batch);
+  const plan = planOf(spec);
   const base = Array.from(theta, (t) => new HyperDual(t));
   const hessian = new Float64Array(P * P);
   for (let i = 0; i < P; i++) {
@@ -119,10 +223,15 @@ export function referenceHessian(spec: MlpSpec, theta: Float64Array, batch: Batc
         const sj = new HyperDual(theta[j], 0, 1, 0);
         param = (k) => (k === i ? si : k === j ? sj : base[k]);
       }
-      const h = lossGeneric(HYPER_DUALS, spec, param, batch).d;
+      const h = lossGeneric(HYPER_DUALS, plan, param, batch).d;
       hessian[i * P + j] = h;
       hessian[j * P + i] = h;
     }
   }
   return hessian;
 }
+
+/** The MLP names of the reference (they take either model). */
+export const referenceLoss = referenceModelLoss;
+export const referenceGradient = referenceModelGradient;
+export const referenceHessian = referenceModelHessian;

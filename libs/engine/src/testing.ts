@@ -1,12 +1,13 @@
 /** Small problems and dense helpers shared by this lib's tests (not exported from the lib). */
 import { createRng } from '@lrscape/linalg';
-import { mlpLayout, type MlpSpec } from './layout';
+import { modelDims, modelLayout, type ModelSpec } from './layout';
 import type { Batch } from './batch';
 
 /** A tiny batch: x ~ N(0,1); y ~ N(0,1) for MSE, one-hot of random labels for cross-entropy. */
-export function tinyBatch(spec: MlpSpec, n: number, seed: number): Batch {
+export function tinyBatch(spec: ModelSpec, n: number, seed: number): Batch {
   const rng = createRng(seed);
-  const x = Float32Array.from({ length: n * spec.inputDim }, () => rng.normal());
+  const { inputDim } = modelDims(spec);
+  const x = Float32Array.from({ length: n * inputDim }, () => rng.normal());
   const y = new Float32Array(n * spec.outputDim);
   if (spec.loss === 'mse') {
     for (let i = 0; i < y.length; i++) y[i] = rng.normal();
@@ -18,9 +19,9 @@ export function tinyBatch(spec: MlpSpec, n: number, seed: number): Batch {
 }
 
 /** θ with every entry (biases too) drawn N(0, scale²), stored in float32 and returned in both widths. */
-export function randomTheta(spec: MlpSpec, seed: number, scale = 0.7): { f32: Float32Array; f64: Float64Array } {
+export function randomTheta(spec: ModelSpec, seed: number, scale = 0.7): { f32: Float32Array; f64: Float64Array } {
   const rng = createRng(seed);
-  const f32 = Float32Array.from({ length: mlpLayout(spec).size }, () => scale * rng.normal());
+  const f32 = Float32Array.from({ length: modelLayout(spec).size }, () => scale * rng.normal());
   return { f32, f64: Float64Array.from(f32) };
 }
 

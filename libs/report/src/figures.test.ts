@@ -1,8 +1,8 @@
 import * as Plot from '@observablehq/plot';
 import { describe, expect, test } from 'vitest';
-import { klayerFigure, lossFigure, sharpnessFigure, spectrumFigure, thin } from './figures.ts';
-import type { RunsRow, SpectraRow, StepsRow } from './rows.ts';
-import { parse, yPixelOf, yTicks } from './testing.ts';
+import { COOLING_COLOUR, EOS_BAND, edgeOfStabilityFigure, HEATING_COLOUR, klayerFigure, lossFigure, sharpnessFigure, spectrumFigure, thin } from './figures.ts';
+import type { InstabilitiesRow, RunsRow, SpectraRow, StepsRow } from './rows.ts';
+import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing.ts';
 
 function run(name: string, eta: number, extra: Partial<RunsRow> = {}): RunsRow {
   return { run: name, eta, schedule: 'constant', seed: 0, steps: 4, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu', ...extra };
@@ -122,6 +122,96 @@ describe('sharpnessFigure', () => {
   test('says there is no data without sharpness samples', () => {
     expect(sharpnessFigure([step('a', 0, { loss: 1 })], [run('a', 0.1)])).toContain('No data');
     expect(sharpnessFigure([], [])).toContain('No data');
+  });
+});
+
+function instability(name: string, eta: number, index: number, start: number, peak: number, end: number | null): InstabilitiesRow {
+  return {
+    run: name, eta, index, start, peak, end, loss_before: 0.5, peak_loss: 2, sharpness_before: 19, sharpness_peak: 24, sharpness_after: end === null ? null : 18,
+    heating_steps: peak - start, cooling_steps: end === null ? null : end - peak,
+  };
+}
+
+describe('sharpnessFigure with instabilities', () => {
+  const runs = [run('a', 0.1), run('b', 0.2), run('quiet', 0.05)];
+  const steps = runs.flatMap((r) => Array.from({ length: 11 }, (_, i) => step(r.run, i * 10, { lr: r.eta, loss: 1, sharpness: 5 + i })));
+  const instabilities = [
+    instability('a', 0.1, 1, 10, 30, 50),
+    instability('a', 0.1, 2, 60, 70, null),
+    instability('b', 0.2, 1, 20, 40, 60),
+    instability('ghost', 0.3, 1, 20, 40, 60), // a run with no sharpness samples: nothing to draw it against
+  ];
+  const doc = parse(sharpnessFigure(steps, runs, instabilities));
+  const span = (rect: Element) => {
+    const x = Number(rect.getAttribute('x'));
+    return [x, x + Number(rect.getAttribute('width'))];
+  };
+
+  test('shades heating red from start to peak and cooling blue from peak to end, one band per phase', () => {
+    expect(marksOf(doc, 'heating', 'a')).toHaveLength(2);
+    expect(marksOf(doc, 'cooling', 'a')).toHaveLength(2);
+    expect(marksOf(doc, 'heating', 'b')).toHaveLength(1);
+    expect(marksOf(doc, 'heating', 'quiet')).toHaveLength(0);
+    expect(doc.querySelectorAll('g[data-run="ghost"]')).toHaveLength(0);
+    expect(doc.querySelector('g[data-role="heating"]')!.getAttribute('fill')).toBe(HEATING_COLOUR);
+    expect(doc.querySelector('g[data-role="cooling"]')!.getAttribute('fill')).toBe(COOLING_COLOUR);
+    const [heating] = marksOf(doc, 'heating', 'b');
+    const [cooling] = marksOf(doc, 'cooling', 'b');
+    const [x10, x20, x40, x60] = [10, 20, 40, 60].map((v) => xPixelOf(doc, v));
+    expect(x10).toBeLessThan(x20);
+    expect(span(heating!)[0]).toBeCloseTo(x20, 3);
+    expect(span(heating!)[1]).toBeCloseTo(x40, 3);
+    expect(span(cooling!)[0]).toBeCloseTo(x40, 3);
+    expect(span(cooling!)[1]).toBeCloseTo(x60, 3);
+    // Bands span the plot's full height.
+    expect(Number(heating!.getAttribute('height'))).toBeGreaterThan(250);
+  });
+
+  test('runs an instability that never cooled to the run\'s last step', () => {
+    const open = marksOf(doc, 'cooling', 'a').find((r) => r.querySelector('title')!.textContent!.includes('instability 2'))!;
+    expect(span(open)[0]).toBeCloseTo(xPixelOf(doc, 70), 3);
+    expect(span(open)[1]).toBeCloseTo(xPixelOf(doc, 100), 3);
+    expect(open.querySelector('title')!.textContent).toMatch(/not back under/);
+  });
+
+  test('draws the bands under every line, tagged with their run and η for the selector', () => {
+    const roles = [...doc.querySelectorAll('g[data-role]')].map((g) => g.getAttribute('data-role'));
+    expect(roles.lastIndexOf('cooling')).toBeLessThan(roles.indexOf('threshold'));
+    expect(doc.querySelector('g[data-role="heating"][data-run="b"]')!.getAttribute('data-eta')).toBe('0.2');
+  });
+
+  test('draws no band without instabilities and still says when there is no sharpness', () => {
+    expect(parse(sharpnessFigure(steps, runs)).querySelectorAll('g[data-role="heating"], g[data-role="cooling"]')).toHaveLength(0);
+    expect(sharpnessFigure([], [], instabilities)).toContain('No data');
+  });
+});
+
+describe('edgeOfStabilityFigure', () => {
+  const runs = [run('a', 0.1), run('b', 0.2), run('drop', 0.1, { schedule: 'drop' })];
+  const steps = runs.flatMap((r) => [0, 10, 20].map((t, i) => step(r.run, t, { lr: r.eta, sharpness: 10 + 5 * i })));
+
+  test('draws λmax·η/2 per constant-η run, a rule at 1 and a ±15% band', () => {
+    const doc = parse(edgeOfStabilityFigure(steps, runs));
+    expect([...doc.querySelectorAll('g[data-role="eos"]')].map((g) => g.getAttribute('data-run')).sort()).toEqual(['a', 'b']);
+    const titles = marksOf(doc, 'eos-point', 'a').map((c) => c.querySelector('title')!.textContent!);
+    expect(titles.map((t) => /λmax·η\/2 (\S+)/.exec(t)![1])).toEqual(['0.5', '0.75', '1']);
+    const rule = doc.querySelector('g[data-role="eos-threshold"] line')!;
+    expect(Number(rule.getAttribute('y1'))).toBeCloseTo(yPixelOf(doc, 1), 3);
+    const band = doc.querySelector('g[data-role="eos-band"] rect')!;
+    const top = Number(band.getAttribute('y'));
+    expect(top).toBeCloseTo(yPixelOf(doc, 1 + EOS_BAND), 3);
+    expect(top + Number(band.getAttribute('height'))).toBeCloseTo(yPixelOf(doc, 1 - EOS_BAND), 3);
+  });
+
+  test('cuts the axis at 3 so a diverging run does not flatten the others', () => {
+    const wild = [...steps, step('a', 30, { lr: 0.1, sharpness: 2000 })];
+    const ticks = yTicks(parse(edgeOfStabilityFigure(wild, runs))).map((t) => Number(t.label));
+    expect(Math.max(...ticks)).toBeLessThanOrEqual(3);
+  });
+
+  test('says there is no data without a constant-η run with sharpness', () => {
+    expect(edgeOfStabilityFigure(steps.filter((s) => s.run === 'drop'), runs)).toContain('No data');
+    expect(edgeOfStabilityFigure([], [])).toContain('No data');
   });
 });
 

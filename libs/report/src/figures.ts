@@ -7,10 +7,15 @@ import * as Plot from '@observablehq/plot';
 import { formatNumber } from './html.ts';
 import {
   byRun,
+  colourRuns,
+  drawOrder,
   etaColour,
   isColourable,
+  BULK_COLOUR,
   isFiniteNumber,
+  lastStepOf,
   noData,
+  OUTLIER_COLOUR,
   renderPlot,
   runColour,
   runInfos,
@@ -18,7 +23,7 @@ import {
   tagged,
   type RunInfo,
 } from './plot.ts';
-import type { RunsRow, SpectraRow, StepsRow } from './rows.ts';
+import type { InstabilitiesRow, RunsRow, SpectraRow, StepsRow } from './rows.ts';
 
 const WIDTH = 960;
 const HEIGHT = 380;
@@ -81,8 +86,11 @@ export function lossFigure(steps: StepsRow[], runs: RunsRow[]): string {
  * Sharpness λmax against step per run, with the run's stability threshold 2/η as a dashed line of
  * the same colour: a horizontal rule for constant schedules, a step line of 2/lr_t otherwise.
  * y is logarithmic when the plotted values span more than a decade, linear otherwise.
+ * With `instabilities`, each instability of a drawn run shades its heating phase (start → peak) red
+ * and its cooling phase (peak → end, or to the run's last step when it never cooled) blue; the
+ * bands are tagged with their run, so the η selector dims them with the run's lines.
  */
-export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[]): string {
+export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilities: InstabilitiesRow[] = []): string {
   const infos = runInfos(runs, steps);
   const groups = byRun(steps);
   const sampled = new Map<string, StepsRow[]>();
@@ -93,7 +101,8 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[]): string {
   const drawn = drawOrder(infos, [...sampled.keys()]);
   if (drawn.length === 0) return noData('no sharpness samples to plot.');
 
-  const marks: Plot.Markish[] = [];
+  // Bands first, so that every line and rule is drawn over them.
+  const marks: Plot.Markish[] = drawn.flatMap((info) => instabilityBands(info, instabilities, groups.get(info.run)!));
   const plotted: number[] = [];
   for (const info of drawn) {
     const rows = sampled.get(info.run)!;
@@ -153,6 +162,112 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[]): string {
   });
 }
 
+/** Fill colours of the heating (loss rising, λmax above 2/η) and cooling (loss falling back) phases. */
+export const HEATING_COLOUR = '#d62728';
+export const COOLING_COLOUR = '#1f77b4';
+const BAND_OPACITY = 0.13;
+
+interface Band {
+  x1: number;
+  x2: number;
+  row: InstabilitiesRow;
+}
+
+/** The heating and cooling bands of one run's instabilities, as two rect marks tagged with the run. */
+function instabilityBands(info: RunInfo, instabilities: InstabilitiesRow[], steps: StepsRow[]): Plot.Markish[] {
+  const own = instabilities.filter((r) => r.run === info.run && isFiniteNumber(r.start) && isFiniteNumber(r.peak));
+  if (own.length === 0) return [];
+  const last = lastStepOf(steps) ?? Math.max(...own.map((r) => r.end ?? r.peak));
+  const heating: Band[] = own.filter((r) => r.peak > r.start).map((row) => ({ x1: row.start, x2: row.peak, row }));
+  const cooling: Band[] = own
+    .map((row) => ({ x1: row.peak, x2: row.end ?? Math.max(last, row.peak), row }))
+    .filter((b) => b.x2 > b.x1);
+  const what = (b: Band) =>
+    `${runLabel(info)}\ninstability ${b.row.index}: loss ${formatNumber(b.row.loss_before)} → ${formatNumber(b.row.peak_loss)}\n` +
+    `λmax before ${formatNumber(b.row.sharpness_before)}, at peak ${formatNumber(b.row.sharpness_peak)}, after ${formatNumber(b.row.sharpness_after)}`;
+  return [
+    Plot.rect(heating, {
+      x1: 'x1',
+      x2: 'x2',
+      fill: HEATING_COLOUR,
+      fillOpacity: BAND_OPACITY,
+      title: (b: Band) => `${what(b)}\nheating: steps ${b.x1}–${b.x2}`,
+      ...tagged('heating', info),
+    }),
+    Plot.rect(cooling, {
+      x1: 'x1',
+      x2: 'x2',
+      fill: COOLING_COLOUR,
+      fillOpacity: BAND_OPACITY,
+      title: (b: Band) => `${what(b)}\ncooling: steps ${b.x1}–${b.x2}${b.row.end === null ? ' (not back under its pre-rise level by the last step)' : ''}`,
+      ...tagged('cooling', info),
+    }),
+  ];
+}
+
+/** Half-width of the band around λmax·η/2 = 1 that counts as hovering at the threshold. */
+export const EOS_BAND = 0.15;
+/** Where the edge-of-stability figure cuts its y axis, so a diverging run does not flatten the others. */
+const EOS_CAP = 3;
+
+interface EosPoint {
+  step: number;
+  sharpness: number;
+  ratio: number;
+}
+
+/**
+ * The edge of stability, normalised: λmax·η/2 = λmax/(2/η) against step for each constant-η run
+ * (one line per run coloured by η), a rule at 1 (λmax = 2/η) and a grey band of ±15% around it.
+ * A run whose line climbs to 1 and then stays in the band is at the edge of stability.
+ */
+export function edgeOfStabilityFigure(steps: StepsRow[], runs: RunsRow[]): string {
+  const infos = runInfos(runs, steps);
+  const groups = byRun(steps);
+  const points = new Map<string, EosPoint[]>();
+  for (const [run, rows] of groups) {
+    const info = infos.get(run)!;
+    const constant = info.schedule === 'constant' || (info.schedule === 'unknown' && new Set(rows.map((s) => s.lr)).size === 1);
+    if (!constant || !isColourable(info.eta)) continue;
+    const eta = info.eta;
+    const own = rows.filter((s) => isFiniteNumber(s.sharpness)).map((s) => ({ step: s.step, sharpness: s.sharpness!, ratio: (s.sharpness! * eta) / 2 }));
+    if (own.length) points.set(run, own);
+  }
+  const drawn = drawOrder(infos, [...points.keys()]);
+  if (drawn.length === 0) return noData('no sharpness samples of a constant-learning-rate run.');
+
+  const highest = Math.max(...[...points.values()].flat().map((p) => p.ratio));
+  const top = Math.min(EOS_CAP, Math.max(1 + 2 * EOS_BAND, highest * 1.05));
+  const marks: Plot.Markish[] = [
+    Plot.rect([{ y1: 1 - EOS_BAND, y2: 1 + EOS_BAND }], { y1: 'y1', y2: 'y2', fill: '#9aa5b1', fillOpacity: 0.22, ...tagged('eos-band') }),
+    Plot.ruleY([1], { stroke: '#333', strokeDasharray: '5 4', strokeWidth: 1.25, title: () => 'λmax = 2/η', ...tagged('eos-threshold') }),
+  ];
+  for (const info of drawn) {
+    const rows = points.get(info.run)!;
+    marks.push(Plot.line(rows, { x: 'step', y: 'ratio', stroke: runColour(info), strokeWidth: 1.5, clip: true, title: () => runLabel(info), ...tagged('eos', info) }));
+    marks.push(
+      Plot.dot(thin(rows, 300), {
+        x: 'step',
+        y: 'ratio',
+        r: 2,
+        fill: runColour(info),
+        clip: true,
+        title: (p: EosPoint) => `${runLabel(info)}\nstep ${p.step}\nλmax ${formatNumber(p.sharpness)}\n2/η ${formatNumber(2 / info.eta!)}\nλmax·η/2 ${formatNumber(p.ratio)}`,
+        ...tagged('eos-point', info),
+      }),
+    );
+  }
+  return renderPlot({
+    width: WIDTH,
+    height: 320,
+    marginLeft: 60,
+    x: { label: 'step' },
+    y: { domain: [0, top], label: 'λmax · η / 2  (1 = the threshold 2/η)', grid: true },
+    color: etaColour(colourRuns(runs, infos)),
+    marks,
+  });
+}
+
 type Threshold = { kind: 'rule'; value: number } | { kind: 'steps'; points: { step: number; value: number }[] } | { kind: 'none' };
 
 /** 2/η for a constant schedule; otherwise 2/lr_t from the steps, keeping only the points where lr changes. */
@@ -166,9 +281,6 @@ function thresholdOf(info: RunInfo, rows: StepsRow[]): Threshold {
   if (points.length) return { kind: 'steps', points };
   return isColourable(info.eta) ? { kind: 'rule', value: 2 / info.eta } : { kind: 'none' };
 }
-
-const OUTLIER_COLOUR = '#c0392b';
-const BULK_COLOUR = '#3d5a80';
 
 /**
  * Top Ritz values (rank 1..M) of one run's Hessian (or one k-layer block) against checkpoint step:
@@ -271,18 +383,6 @@ export function scopeLabel(scope: string): string {
 export function byScope(a: string, b: string): number {
   const rank = (s: string) => (s === 'full' ? -1 : /^k(\d+)$/.test(s) ? Number(s.slice(1)) : Infinity);
   return rank(a) - rank(b) || a.localeCompare(b);
-}
-
-/** Runs to draw, small η first so the large-η runs (the interesting ones) sit on top. */
-function drawOrder(infos: Map<string, RunInfo>, runNames: string[]): RunInfo[] {
-  return runNames
-    .map((run) => infos.get(run)!)
-    .sort((a, b) => (a.eta ?? Infinity) - (b.eta ?? Infinity) || a.run.localeCompare(b.run));
-}
-
-/** The runs whose η fix the colour domain: the runs table when there is one, so colours agree across figures. */
-function colourRuns(runs: RunsRow[], infos: Map<string, RunInfo>): { eta: number | null }[] {
-  return runs.length ? runs : [...infos.values()];
 }
 
 /** At most `max` rows, evenly spaced, always keeping the first and the last. */

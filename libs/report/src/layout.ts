@@ -34,6 +34,10 @@ figure.lrs-figure { margin: 0 0 18px; }
 figure.lrs-figure > figure { margin: 0; }
 figure.lrs-figure svg.lrs-plot { max-width: 100%; height: auto; }
 figcaption { font-size: .9rem; max-width: 75ch; margin-top: 6px; }
+.lrs-panels { display: flex; flex-wrap: wrap; gap: 8px 20px; }
+.lrs-panel { flex: 1 1 440px; min-width: 0; }
+.lrs-panel-title { margin: 0 0 4px; font-size: .9rem; font-weight: 600; }
+.lrs-stated { font-size: .95rem; }
 .lrs-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 8px 24px; }
 .lrs-nodata { padding: 18px; background: var(--bg-soft); border: 1px dashed var(--line); color: var(--muted); margin: 0; }
 .lrs-dim { opacity: .12; }
@@ -43,6 +47,7 @@ th, td { text-align: left; padding: 4px 10px 4px 0; border-bottom: 1px solid var
 th { font-weight: 600; border-bottom-width: 2px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .lrs-table-wrap { overflow-x: auto; }
+.lrs-nowrap { white-space: nowrap; }
 tr.lrs-dim { opacity: .35; }
 tr.lrs-selected { background: #eef5fb; }
 .lrs-js tr[data-run] { cursor: pointer; }

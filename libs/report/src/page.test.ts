@@ -1,39 +1,107 @@
 import { describe, expect, test } from 'vitest';
 import { formatNumber, formatSeconds } from './html.ts';
-import { renderExperimentPage, renderFigure } from './page.ts';
+import { heatmapRuns, renderExperimentPage, renderFigure, type ExperimentPageInput } from './page.ts';
 import { sampleExperiment } from './sample.ts';
 import { parse } from './testing.ts';
 
-const SECTIONS = ['loss', 'sharpness', 'spectra', 'klayer', 'runs', 'checks', 'downloads', 'provenance'];
+const SECTIONS = [
+  'loss', 'sharpness', 'eos', 'instabilities', 'spectra', 'effective', 'klayer', 'flattening', 'shift', 'perturbations',
+  'extra', 'runs', 'checks', 'downloads', 'provenance',
+];
+/** The sections drawn from the landscape tables, left out when their table is. */
+const LANDSCAPE = ['eos', 'instabilities', 'effective', 'flattening', 'shift', 'perturbations'];
+
+/** The sample without any of the landscape tables. */
+function withoutLandscape(input: ExperimentPageInput): ExperimentPageInput {
+  const { instabilities, density, trace, overlaps, displacement, flattening, effective, perturbations, klayer, classes, ...rest } = input;
+  return rest;
+}
 
 describe('renderExperimentPage', () => {
   const input = {
     ...sampleExperiment(),
-    extraSections: [{ id: 'instabilities', title: 'Instabilities', html: renderFigure('<svg class="lrs-plot"><circle r="1"></circle></svg>', 'Heating and cooling.') }],
+    extraSections: [{ id: 'extra', title: 'Extra', html: renderFigure('<svg class="lrs-plot"><circle r="1"></circle></svg>', 'A later analysis.') }],
     downloads: [{ label: 'runs.arrow', href: 'data/runs.arrow' }],
   };
   const page = renderExperimentPage(input);
   const doc = parse(page);
+  const runCount = input.runs.length;
+  const nonDiverged = input.runs.filter((r) => !r.diverged).length;
 
   test('is a whole document with every section, in order, and a link back to the index', () => {
     expect(page.startsWith('<!doctype html>')).toBe(true);
     expect(doc.title).toBe('W-shaped regression · lrscape');
     const ids = [...doc.querySelectorAll('main > section')].map((s) => s.id);
-    expect(ids).toEqual(['loss', 'sharpness', 'spectra', 'klayer', 'instabilities', 'runs', 'checks', 'downloads', 'provenance']);
+    expect(ids).toEqual(SECTIONS);
     for (const id of SECTIONS) expect(doc.querySelector(`nav.lrs-toc a[href="#${id}"]`), id).not.toBeNull();
     expect(doc.querySelector('a[href="../index.html"]')).not.toBeNull();
     expect(doc.querySelector('h1')!.textContent).toBe('W-shaped regression');
     expect(doc.querySelectorAll('header > p:not(.lrs-meta)')).toHaveLength(2); // two description paragraphs
   });
 
-  test('gives every figure its plot and a caption saying how to read it', () => {
+  test('gives every figure its plot, with marks, and a caption saying how to read it', () => {
     const figures = [...doc.querySelectorAll('main figure.lrs-figure')];
-    expect(figures.length).toBe(3 + 5 + 1); // loss, sharpness, klayer; one spectrum per run; the extra section
+    // loss, sharpness, eos; a spectrum and a density per run; N_eff, m, trace; two k-layer figures; flattening;
+    // two heat maps, baseline, instability overlaps, displacement; a perturbation figure per run that did not diverge; the extra section.
+    expect(figures.length).toBe(3 + 2 * runCount + 3 + 2 + 1 + 5 + nonDiverged + 1);
     for (const figure of figures) {
-      expect(figure.querySelector('svg.lrs-plot')).not.toBeNull();
-      expect(figure.querySelector(':scope > figcaption')!.textContent!.length).toBeGreaterThan(10);
+      const svg = figure.querySelector('svg.lrs-plot');
+      expect(svg, figure.textContent!).not.toBeNull();
+      expect(figure.querySelector('.lrs-nodata'), figure.textContent!).toBeNull();
+      if (!figure.closest('#extra')) expect(svg!.querySelectorAll('[data-role] path, [data-role] circle, [data-role] rect, [data-role] line').length).toBeGreaterThan(0);
+      expect(figure.querySelector(':scope > figcaption')!.textContent!.length).toBeGreaterThan(100);
     }
-    expect(doc.querySelectorAll('figure.lrs-run-figure[data-run]')).toHaveLength(5);
+    expect(doc.querySelectorAll('#spectra figure.lrs-run-figure[data-run]')).toHaveLength(2 * runCount);
+    expect(doc.querySelectorAll('#perturbations figure.lrs-run-figure[data-run]')).toHaveLength(nonDiverged);
+  });
+
+  test('shades the instabilities on the sharpness figure and tables them', () => {
+    expect(doc.querySelectorAll('#sharpness g[data-role="heating"] rect').length).toBe(input.instabilities!.length);
+    expect(doc.querySelector('#sharpness figcaption')!.textContent).toMatch(/red is a heating phase/);
+    expect(doc.querySelectorAll('#instabilities table.lrs-instabilities tbody tr[data-run]')).toHaveLength(input.instabilities!.length);
+  });
+
+  test('shows heat maps for the smallest η and the largest η that did not diverge', () => {
+    const maps = [...doc.querySelectorAll('#shift g[data-role="overlap-cell"]')].map((g) => g.getAttribute('data-run'));
+    expect(maps).toEqual(['eta-0.01', 'eta-0.1']); // eta-0.3 diverged
+    expect(heatmapRuns(input.overlaps!, input.runs).map((m) => m.which)).toEqual(['the smallest η', 'the largest η that did not diverge']);
+  });
+
+  test('states the outlier count beside the number of classes when there are classes', () => {
+    expect(doc.querySelector('#effective .lrs-stated')!.textContent).toBe('m = 2 outliers at each run’s last checkpoint.');
+    const classified = parse(renderExperimentPage(sampleExperiment({ classes: 10 })));
+    expect(classified.querySelector('#effective .lrs-stated')!.textContent).toBe('m = 10 outliers vs C = 10 classes at each run’s last checkpoint.');
+    expect(classified.querySelector('#effective g[data-role="classes-label"] text')!.textContent).toBe('C = 10');
+    expect(classified.querySelectorAll('#perturbations g[data-role="perturbation-cell"]').length).toBeGreaterThan(0);
+    expect(doc.querySelectorAll('#perturbations g[data-role="perturbation-cell"]')).toHaveLength(0); // the regression draws lines
+  });
+
+  test('gives every element a unique id', () => {
+    const ids = [...doc.querySelectorAll('[id]')].map((e) => e.id);
+    expect(ids.length).toBeGreaterThan(SECTIONS.length);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(() => renderExperimentPage({ ...input, extraSections: [{ id: 'shift', title: 'x', html: '' }] })).toThrow(/id "shift"/);
+  });
+
+  test('leaves out a landscape section whose table is absent or empty', () => {
+    const bare = parse(renderExperimentPage({ ...withoutLandscape(input), extraSections: [] }));
+    expect([...bare.querySelectorAll('main > section')].map((s) => s.id)).toEqual(['loss', 'sharpness', 'eos', 'spectra', 'klayer', 'runs', 'checks', 'downloads', 'provenance']);
+    expect(bare.querySelectorAll('#sharpness g[data-role="heating"]')).toHaveLength(0);
+    const empty = parse(
+      renderExperimentPage({
+        ...input,
+        extraSections: [],
+        instabilities: [], density: [], trace: [], overlaps: [], displacement: [], flattening: [], effective: [], perturbations: [], klayer: [],
+      }),
+    );
+    const ids = [...empty.querySelectorAll('main > section')].map((s) => s.id);
+    for (const id of LANDSCAPE.filter((id) => id !== 'eos')) expect(ids).not.toContain(id);
+    expect(empty.querySelector('#spectra h3')).toBeNull(); // no density subsection
+    expect(empty.querySelectorAll('#klayer figure')).toHaveLength(1);
+    // Only some parts of a section: the others are left out, not shown empty.
+    const partial = parse(renderExperimentPage({ ...input, extraSections: [], overlaps: input.overlaps!.filter((o) => o.kind === 'baseline'), displacement: [] }));
+    expect(partial.querySelectorAll('#shift figure')).toHaveLength(1);
+    expect(partial.querySelectorAll('#shift .lrs-nodata')).toHaveLength(0);
   });
 
   test('offers an η selector naming every run, hidden until the script shows it', () => {
@@ -70,9 +138,10 @@ describe('renderExperimentPage', () => {
   });
 
   test('says when no checks are recorded and when there is nothing to plot', () => {
-    const empty = parse(renderExperimentPage({ ...input, claims: [], runs: [], steps: [], spectra: [], extraSections: [] }));
+    const empty = parse(renderExperimentPage({ ...withoutLandscape(input), claims: [], runs: [], steps: [], spectra: [], extraSections: [] }));
     expect(empty.querySelector('#checks')!.textContent).toContain('No checks recorded');
     for (const id of ['loss', 'sharpness', 'spectra', 'klayer']) expect(empty.querySelector(`#${id} .lrs-nodata`), id).not.toBeNull();
+    expect(empty.querySelector('#eos')).toBeNull();
     expect(empty.querySelector('#lrs-run-control')).toBeNull();
   });
 
@@ -80,13 +149,23 @@ describe('renderExperimentPage', () => {
     const evil = '<script>alert(1)</script>';
     const hostile = sampleExperiment();
     const name = `eta-0.1${evil}`;
+    const rename = <T extends { run: string }>(rows: T[] | undefined) => (rows ?? []).map((r) => (r.run === 'eta-0.1' ? { ...r, run: name } : r));
     const page = renderExperimentPage({
       ...hostile,
       title: `T ${evil}`,
       description: `D ${evil}`,
       runs: hostile.runs.map((r) => (r.run === 'eta-0.1' ? { ...r, run: name, schedule: `"><img src=x onerror=alert(1)>` } : r)),
-      steps: hostile.steps.map((s) => (s.run === 'eta-0.1' ? { ...s, run: name } : s)),
-      spectra: hostile.spectra.map((s) => (s.run === 'eta-0.1' ? { ...s, run: name } : s)),
+      steps: rename(hostile.steps),
+      spectra: rename(hostile.spectra),
+      instabilities: rename(hostile.instabilities),
+      density: rename(hostile.density),
+      trace: rename(hostile.trace),
+      displacement: rename(hostile.displacement),
+      flattening: rename(hostile.flattening),
+      effective: rename(hostile.effective),
+      perturbations: rename(hostile.perturbations),
+      klayer: rename(hostile.klayer),
+      overlaps: (hostile.overlaps ?? []).map((o) => ({ ...o, run_a: o.run_a === 'eta-0.1' ? name : o.run_a, run_b: o.run_b === 'eta-0.1' ? name : o.run_b })),
       claims: [{ claim: evil, measured: 1, expected: evil, verdict: 'pass', detail: evil }],
       config: { note: evil },
       provenance: { ...hostile.provenance, codeVersion: evil, versions: { [evil]: evil }, timings: { [evil]: 1 } },
@@ -102,8 +181,10 @@ describe('renderExperimentPage', () => {
     // The name survives intact where the selector matches it: table row, marks and option agree.
     const withAttribute = (selector: string, attribute: string, value: string) =>
       [...doc.querySelectorAll(selector)].filter((e) => e.getAttribute(attribute) === value).length;
-    expect(withAttribute('tr[data-run]', 'data-run', name)).toBe(1);
-    expect(withAttribute('g[data-run]', 'data-run', name)).toBeGreaterThan(3);
+    expect(withAttribute('table.lrs-runs tr[data-run]', 'data-run', name)).toBe(1);
+    expect(withAttribute('table.lrs-instabilities tr[data-run]', 'data-run', name)).toBeGreaterThan(0);
+    expect(withAttribute('g[data-run]', 'data-run', name)).toBeGreaterThan(10);
+    expect(withAttribute('figure.lrs-run-figure', 'data-run', name)).toBe(3); // spectrum, density, perturbations
     expect(withAttribute('option', 'value', `run:${name}`)).toBe(1);
   });
 });

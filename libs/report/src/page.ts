@@ -1,9 +1,44 @@
 /** The experiment page: figures, runs, reproduction checks, downloads and provenance in one static HTML file. */
-import { klayerFigure, lossFigure, scopeLabel, sharpnessFigure, spectrumFigure } from './figures.ts';
+import {
+  baselineOverlapCaption,
+  densityCaption,
+  DISPLACEMENT_CAPTION,
+  EFFECTIVE_CAPTION,
+  EOS_CAPTION,
+  FLATTENING_CAPTION,
+  INSTABILITY_OVERLAP_CAPTION,
+  INSTABILITY_TABLE_NOTE,
+  klayerErrorCaption,
+  outlierCountCaption,
+  overlapHeatmapCaption,
+  perturbationCaption,
+  SHARPNESS_BANDS_SENTENCE,
+  TRACE_CAPTION,
+} from './captions.ts';
+import { edgeOfStabilityFigure, klayerFigure, lossFigure, scopeLabel, sharpnessFigure, spectrumFigure } from './figures.ts';
+import { flatteningFigure } from './flattening.ts';
 import { escapeHtml, formatNumber, formatSeconds, html, raw } from './html.ts';
+import { instabilityTable } from './instabilities.ts';
 import { documentShell } from './layout.ts';
-import { etaColourOf, etaKey, isColourable } from './plot.ts';
-import type { ClaimsRow, RunsRow, SpectraRow, StepsRow } from './rows.ts';
+import { isRegression, perturbationHeatmapFigure } from './perturbations.ts';
+import { etaColourOf, etaKey, isColourable, isFiniteNumber, lastStepOf } from './plot.ts';
+import type {
+  ClaimsRow,
+  DensityRow,
+  DisplacementRow,
+  EffectiveRow,
+  FlatteningRow,
+  InstabilitiesRow,
+  KlayerRow,
+  OverlapsRow,
+  PerturbationsRow,
+  RunsRow,
+  SpectraRow,
+  StepsRow,
+  TraceRow,
+} from './rows.ts';
+import { baselineOverlapFigure, baselineRunOf, displacementFigure, instabilityOverlapFigure, overlapHeatmapFigure } from './shift.ts';
+import { densityFigure, effectiveFigure, klayerErrorFigure, outlierCountFigure, traceFigure } from './spectral.ts';
 
 export interface ExperimentPageInput {
   experiment: string;
@@ -14,6 +49,21 @@ export interface ExperimentPageInput {
   steps: StepsRow[];
   spectra: SpectraRow[];
   claims: ClaimsRow[];
+  /**
+   * The landscape analyses' tables (DESIGN §6), each optional: a section whose table is absent or
+   * empty is left out of the page.
+   */
+  instabilities?: InstabilitiesRow[];
+  density?: DensityRow[];
+  trace?: TraceRow[];
+  overlaps?: OverlapsRow[];
+  displacement?: DisplacementRow[];
+  flattening?: FlatteningRow[];
+  effective?: EffectiveRow[];
+  perturbations?: PerturbationsRow[];
+  klayer?: KlayerRow[];
+  /** Number of classes C of a classification experiment, shown beside the outlier count m. */
+  classes?: number;
   /** Sections added by later analyses; `html` is trusted markup (use `renderFigure` for a figure with its caption). */
   extraSections?: { id: string; title: string; html: string }[];
   /** Shown as pretty JSON under Provenance. */
@@ -40,11 +90,21 @@ export function renderFigure(figureHtml: string, caption: string, attributes: Re
 
 export function renderExperimentPage(input: ExperimentPageInput): string {
   const runs = [...input.runs].sort((a, b) => a.eta - b.eta || a.run.localeCompare(b.run));
+  const instabilities = input.instabilities ?? [];
+  const eos = edgeOfStabilityFigure(input.steps, input.runs);
+  const sharpnessCaption = instabilities.length ? `${SHARPNESS_CAPTION} ${SHARPNESS_BANDS_SENTENCE}` : SHARPNESS_CAPTION;
+  const optional = (id: string, title: string, body: string | null) => (body === null ? [] : [{ id, title, html: body }]);
   const sections: { id: string; title: string; html: string }[] = [
     { id: 'loss', title: 'Training loss', html: renderFigure(lossFigure(input.steps, input.runs), LOSS_CAPTION) },
-    { id: 'sharpness', title: 'Sharpness and the 2/η threshold', html: renderFigure(sharpnessFigure(input.steps, input.runs), SHARPNESS_CAPTION) },
-    { id: 'spectra', title: 'Hessian spectra at checkpoints', html: spectraSection(input.spectra, runs) },
-    { id: 'klayer', title: 'k-layer approximation', html: renderFigure(klayerFigure(input.spectra, input.runs), klayerCaption(input.spectra)) },
+    { id: 'sharpness', title: 'Sharpness and the 2/η threshold', html: renderFigure(sharpnessFigure(input.steps, input.runs, instabilities), sharpnessCaption) },
+    ...optional('eos', 'Edge of stability: λmax against 2/η', isNoData(eos) ? null : renderFigure(eos, EOS_CAPTION)),
+    ...optional('instabilities', 'Instabilities', instabilities.length ? `${instabilityTable(instabilities, input.runs)}<p class="lrs-note">${escapeHtml(INSTABILITY_TABLE_NOTE)}</p>` : null),
+    { id: 'spectra', title: 'Hessian spectra at checkpoints', html: spectraSection(input.spectra, runs) + densitySection(input.density ?? [], input.spectra, runs) },
+    ...optional('effective', 'Effective parameters and outliers', effectiveSection(input, runs)),
+    { id: 'klayer', title: 'k-layer approximation', html: klayerSection(input) },
+    ...optional('flattening', 'Landscape flattening', input.flattening?.length ? renderFigure(flatteningFigure(input.flattening, input.runs), FLATTENING_CAPTION) : null),
+    ...optional('shift', 'Landscape shift', shiftSection(input.overlaps ?? [], input.displacement ?? [], runs)),
+    ...optional('perturbations', 'Output-space role of the top directions', perturbationSection(input.perturbations ?? [], runs, input.classes)),
     ...(input.extraSections ?? []),
   ];
   const tail = [
@@ -54,6 +114,11 @@ export function renderExperimentPage(input: ExperimentPageInput): string {
     { id: 'provenance', title: 'Provenance', html: provenanceSection(input) },
   ];
   const all = [...sections, ...tail];
+  const seen = new Set<string>();
+  for (const s of all) {
+    if (seen.has(s.id)) throw new Error(`renderExperimentPage: two sections have the id ${JSON.stringify(s.id)}; give the extra section another id`);
+    seen.add(s.id);
+  }
   const { provenance } = input;
   const body = html`<header>
 <nav class="lrs-crumbs"><a href="../index.html">← All experiments</a></nav>
@@ -111,6 +176,127 @@ function spectraSection(spectra: SpectraRow[], runs: RunsRow[]): string {
     return renderFigure(spectrumFigure(spectra, run, 'full'), caption, { class: 'lrs-run-figure', 'data-run': run, 'data-eta': etaKey(info ? info.eta : null) });
   });
   return `<div class="lrs-grid">${figures.join('')}</div>`;
+}
+
+/** True for the markup of a figure function that had nothing to draw. */
+function isNoData(markup: string): boolean {
+  return markup.startsWith('<p class="lrs-nodata"');
+}
+
+/** One figure per run that has rows, in the order of the runs table, each shown or hidden by the η selector. */
+function perRunFigures(runNames: string[], runs: RunsRow[], figure: (run: string, info: RunsRow | undefined) => string): string {
+  const figures = runNames.map((run) => {
+    const info = runs.find((r) => r.run === run);
+    return figure(run, info);
+  });
+  return `<div class="lrs-grid">${figures.join('')}</div>`;
+}
+
+/** The run names of `rows` that have any, runs-table order first, then the others as first seen. */
+function runsWithRows(rows: readonly { run: string }[], runs: RunsRow[]): string[] {
+  const present = new Set(rows.map((r) => r.run));
+  return [...runs.map((r) => r.run), ...present].filter((run, i, all) => present.has(run) && all.indexOf(run) === i);
+}
+
+const runFigureAttributes = (run: string, info: RunsRow | undefined) => ({ class: 'lrs-run-figure', 'data-run': run, 'data-eta': etaKey(info ? info.eta : null) });
+
+function densitySection(density: DensityRow[], spectra: SpectraRow[], runs: RunsRow[]): string {
+  const full = density.filter((r) => r.scope === 'full' && isFiniteNumber(r.density));
+  if (full.length === 0) return '';
+  const figures = perRunFigures(runsWithRows(full, runs), runs, (run, info) => {
+    const step = lastStepOf(full.filter((r) => r.run === run))!;
+    const outliers = spectra.filter((r) => r.run === run && r.scope === 'full' && r.step === step && r.is_outlier).length;
+    return renderFigure(densityFigure(density, spectra, run, step, 'full'), densityCaption(run, step, info ? info.eta : null, outliers), runFigureAttributes(run, info));
+  });
+  return `<h3>Bulk spectral density at the last checkpoint</h3>${figures}`;
+}
+
+function effectiveSection(input: ExperimentPageInput, runs: RunsRow[]): string | null {
+  const effective = (input.effective ?? []).filter((r) => r.scope === 'full');
+  const trace = (input.trace ?? []).filter((r) => r.scope === 'full');
+  if (effective.length === 0 && trace.length === 0) return null;
+  const classes = isFiniteNumber(input.classes) && input.classes > 0 ? input.classes : undefined;
+  const parts: string[] = [];
+  if (effective.length) {
+    parts.push(renderFigure(effectiveFigure(effective, input.runs), EFFECTIVE_CAPTION));
+    parts.push(outlierCountStatement(effective, runs, classes));
+    parts.push(renderFigure(outlierCountFigure(effective, input.runs, classes), outlierCountCaption(classes)));
+  }
+  if (trace.length) parts.push(renderFigure(traceFigure(trace, input.runs), TRACE_CAPTION));
+  return parts.join('');
+}
+
+/** "m = 10 outliers vs C = 10 classes" at each run's last checkpoint, with the runs listed when they differ. */
+function outlierCountStatement(effective: EffectiveRow[], runs: RunsRow[], classes: number | undefined): string {
+  const last = runsWithRows(effective, runs).map((run) => {
+    const own = effective.filter((r) => r.run === run);
+    const step = lastStepOf(own)!;
+    return { run, m: own.find((r) => r.step === step)!.m };
+  });
+  const ms = last.map((l) => l.m);
+  const lo = Math.min(...ms);
+  const hi = Math.max(...ms);
+  const m = lo === hi ? `${lo}` : `${lo}–${hi}`;
+  const vs = classes === undefined ? '' : ` vs C = ${classes} classes`;
+  const each = lo === hi ? '' : ` (${last.map((l) => `${l.run}: ${l.m}`).join(', ')})`;
+  return html`<p class="lrs-stated"><strong>m = ${m} outlier${hi === 1 ? '' : 's'}${vs}</strong> at each run’s last checkpoint${each}.</p>`;
+}
+
+function klayerSection(input: ExperimentPageInput): string {
+  const base = renderFigure(klayerFigure(input.spectra, input.runs), klayerCaption(input.spectra));
+  const klayer = input.klayer ?? [];
+  if (klayer.length === 0) return base;
+  const ks = [...new Set(klayer.map((r) => r.k))].sort((a, b) => a - b);
+  return base + renderFigure(klayerErrorFigure(klayer, input.runs), klayerErrorCaption(ks));
+}
+
+/** The runs whose step × step heat maps the page shows: the smallest η and the largest η that did not diverge. */
+export function heatmapRuns(overlaps: OverlapsRow[], runs: RunsRow[]): { run: string; which: string }[] {
+  const withMaps = new Set(overlaps.filter((r) => r.kind === 'step×step' && r.scope === 'full' && r.run_a === r.run_b).map((r) => r.run_a));
+  const known = runs.filter((r) => withMaps.has(r.run));
+  const constant = known.filter((r) => r.schedule === 'constant');
+  const pool = (constant.length ? constant : known).sort((a, b) => a.eta - b.eta || a.run.localeCompare(b.run));
+  if (pool.length === 0) return [...withMaps].sort().slice(0, 2).map((run) => ({ run, which: 'no η recorded' }));
+  const chosen = [{ run: pool[0]!.run, which: 'the smallest η' }];
+  const largest = pool.filter((r) => !r.diverged).pop();
+  if (largest && largest.run !== pool[0]!.run) chosen.push({ run: largest.run, which: 'the largest η that did not diverge' });
+  return chosen;
+}
+
+function shiftSection(overlaps: OverlapsRow[], displacement: DisplacementRow[], runs: RunsRow[]): string | null {
+  const of = (kind: OverlapsRow['kind']) => overlaps.filter((r) => r.kind === kind && r.scope === 'full');
+  const parts: string[] = [];
+  const maps = heatmapRuns(overlaps, runs);
+  if (maps.length) {
+    const figures = maps.map(({ run, which }) => {
+      const info = runs.find((r) => r.run === run);
+      return renderFigure(overlapHeatmapFigure(overlaps, run, 'full', runs), overlapHeatmapCaption(run, info ? info.eta : null, which));
+    });
+    parts.push(`<h3>Along a run: step × step overlap</h3><div class="lrs-grid">${figures.join('')}</div>`);
+  }
+  if (of('baseline').some((r) => r.run_a !== r.run_b)) {
+    parts.push(`<h3>Against the baseline run</h3>${renderFigure(baselineOverlapFigure(overlaps, runs), baselineOverlapCaption(baselineRunOf(overlaps)))}`);
+  }
+  if (of('instability').length) {
+    parts.push(`<h3>Across instabilities</h3>${renderFigure(instabilityOverlapFigure(overlaps, runs), INSTABILITY_OVERLAP_CAPTION)}`);
+  }
+  if (displacement.some((r) => isFiniteNumber(r.cos_to_baseline))) {
+    parts.push(`<h3>Parameter displacement</h3>${renderFigure(displacementFigure(displacement, runs), DISPLACEMENT_CAPTION)}`);
+  }
+  return parts.length ? parts.join('') : null;
+}
+
+function perturbationSection(perturbations: PerturbationsRow[], runs: RunsRow[], classes: number | undefined): string | null {
+  const usable = perturbations.filter((r) => isFiniteNumber(r.delta));
+  if (usable.length === 0) return null;
+  const intro = `<p class="lrs-note">One figure per run at its last checkpoint with perturbations${classes === undefined ? '' : ` (C = ${classes} classes)`}; choosing a run above shows only its figure.</p>`;
+  const figures = perRunFigures(runsWithRows(usable, runs), runs, (run, info) => {
+    const own = usable.filter((r) => r.run === run);
+    const step = lastStepOf(own)!;
+    const regression = isRegression(own.filter((r) => r.step === step));
+    return renderFigure(perturbationHeatmapFigure(usable, run, step), perturbationCaption(run, step, info ? info.eta : null, regression), runFigureAttributes(run, info));
+  });
+  return intro + figures;
 }
 
 /** The η selector: hidden until the script runs, so a page read without JavaScript shows no dead control. */

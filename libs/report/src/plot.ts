@@ -31,6 +31,10 @@ function escapeAngleBracketsInAttributes(markup: string): string {
   return markup.replace(/="([^"]*)"/g, (_all, value: string) => `="${value.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"`);
 }
 
+/** Colours of the outlier eigenvalues and of the bulk, in every spectral figure. */
+export const OUTLIER_COLOUR = '#c0392b';
+export const BULK_COLOUR = '#3d5a80';
+
 /** What a figure shows instead of an empty plot. */
 export function noData(what: string): string {
   return `<p class="lrs-nodata" role="note">No data: ${escapeHtml(what)}</p>`;
@@ -189,3 +193,40 @@ export function byRun<T extends { run: string; step: number }>(rows: readonly T[
 }
 
 export const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Runs to draw, small η first so the large-η runs (the interesting ones) sit on top. */
+export function drawOrder(infos: Map<string, RunInfo>, runNames: string[]): RunInfo[] {
+  return runNames
+    .map((run) => infos.get(run)!)
+    .sort((a, b) => (a.eta ?? Infinity) - (b.eta ?? Infinity) || a.run.localeCompare(b.run));
+}
+
+/** The runs whose η fix the colour domain: the runs table when there is one, so colours agree across figures. */
+export function colourRuns(runs: RunsRow[], infos: Map<string, RunInfo>): { eta: number | null }[] {
+  return runs.length ? runs : [...infos.values()];
+}
+
+/** Side-by-side panels of one figure, each with a short title; a panel's markup is a plot or a no-data note. */
+export function panels(parts: { key: string; title: string; html: string }[]): string {
+  const inner = parts
+    .map((p) => `<div class="lrs-panel" data-panel="${escapeHtml(p.key)}"><p class="lrs-panel-title">${escapeHtml(p.title)}</p>${p.html}</div>`)
+    .join('');
+  return `<div class="lrs-panels">${inner}</div>`;
+}
+
+/** The largest step of a run's rows, or undefined when there are none. */
+export function lastStepOf(rows: readonly { step: number }[]): number | undefined {
+  let last: number | undefined;
+  for (const r of rows) if (last === undefined || r.step > last) last = r.step;
+  return last;
+}
+
+/** Integer tick values from lo to hi, at most about `max` of them (for counts such as m). */
+export function integerTicks(lo: number, hi: number, max = 8): number[] {
+  const from = Math.floor(lo);
+  const to = Math.ceil(hi);
+  const stride = Math.max(1, Math.ceil((to - from) / max));
+  const ticks: number[] = [];
+  for (let v = from; v <= to; v += stride) ticks.push(v);
+  return ticks;
+}

@@ -1,53 +1,34 @@
 /**
- * The rows the report reads, as plain objects with the column names of DESIGN §6.
- * Declared here rather than imported from @lrscape/artifacts so that the report depends on
- * nothing but the shape of a row; a caller turns Arrow tables into these with `table.toArray()`.
+ * The rows the report reads: the row types of DESIGN §6, taken from the one module that declares
+ * every table (`@lrscape/artifacts` tables.ts), so that no column name is spelled twice. A type-only
+ * import: the report needs nothing from artifacts at run time, and a caller passes plain objects
+ * (e.g. `readTable(…).rows` or an Arrow `table.toArray()`).
  */
+import type { TableRow } from '@lrscape/artifacts';
 
 /** One training trajectory (`runs` table). */
-export interface RunsRow {
-  run: string;
-  eta: number;
-  schedule: string;
-  seed: number;
-  steps: number;
-  diverged: boolean;
-  final_loss: number | null;
-  final_sharpness: number | null;
-  seconds: number;
-  backend: string;
-}
-
+export type RunsRow = TableRow<'runs'>;
 /** One GD step of one run (`steps` table). `sharpness` is set only at the tracking cadence. */
-export interface StepsRow {
-  run: string;
-  step: number;
-  lr: number;
-  loss: number | null;
-  accuracy: number | null;
-  test_loss: number | null;
-  test_accuracy: number | null;
-  grad_norm: number | null;
-  sharpness: number | null;
-}
-
-/** One Ritz value at one checkpoint (`spectra` table); rank 1 is the largest eigenvalue. */
-export interface SpectraRow {
-  run: string;
-  step: number;
-  /** 'full' for the whole Hessian, 'k1', 'k2', … for the block of the last k layers. */
-  scope: string;
-  rank: number;
-  eigenvalue: number;
-  residual: number;
-  is_outlier: boolean;
-}
-
+export type StepsRow = TableRow<'steps'>;
+/** One Ritz value at one checkpoint (`spectra` table); rank 1 is the largest eigenvalue; scope 'full', 'k1', 'k2', …. */
+export type SpectraRow = TableRow<'spectra'>;
+/** One point of the SLQ bulk density at one checkpoint (`density` table). */
+export type DensityRow = TableRow<'density'>;
+/** A Hutchinson estimate of the Hessian trace at one checkpoint (`trace` table). */
+export type TraceRow = TableRow<'trace'>;
+/** One instability of one run: heating from start to peak, cooling from peak to end (`instabilities` table). */
+export type InstabilitiesRow = TableRow<'instabilities'>;
+/** Overlap of two top-m eigenspaces (`overlaps` table); `kind` says which pair it is. */
+export type OverlapsRow = TableRow<'overlaps'>;
+/** cos(θ_t − θ_0, θ^base_t − θ_0) at one step (`displacement` table). */
+export type DisplacementRow = TableRow<'displacement'>;
+/** One point of a flattening curve (`flattening` table): along a run, or one drop schedule. */
+export type FlatteningRow = TableRow<'flattening'>;
+/** N_eff and outlier count m at one checkpoint and scope (`effective` table). */
+export type EffectiveRow = TableRow<'effective'>;
+/** Change of one class's (or one input x's) output when θ moves along one eigendirection (`perturbations` table). */
+export type PerturbationsRow = TableRow<'perturbations'>;
+/** k-layer block against the full Hessian at one checkpoint and rank (`klayer` table). */
+export type KlayerRow = TableRow<'klayer'>;
 /** One reproduction claim with its verdict on the real outputs (`claims` table). */
-export interface ClaimsRow {
-  claim: string;
-  measured: number | null;
-  expected: string;
-  verdict: 'pass' | 'fail' | 'not-run';
-  detail: string;
-}
+export type ClaimsRow = TableRow<'claims'>;

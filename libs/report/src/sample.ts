@@ -1,13 +1,39 @@
 /**
- * A small, made-up experiment (a few ηs, one drop schedule, one diverged run, full and k-layer
- * spectra, claims) for the report's tests and for previewing the page. Not science: shapes only.
+ * A small, made-up experiment (a few ηs, three drop schedules, one diverged run, full and k-layer
+ * spectra, every landscape table, claims) for the report's tests and for previewing the page.
+ * Not science: shapes only, chosen so that every figure of the page has something to draw.
  */
 import type { ExperimentPageInput } from './page.ts';
-import type { ClaimsRow, RunsRow, SpectraRow, StepsRow } from './rows.ts';
+import type {
+  ClaimsRow,
+  DensityRow,
+  DisplacementRow,
+  EffectiveRow,
+  FlatteningRow,
+  InstabilitiesRow,
+  KlayerRow,
+  OverlapsRow,
+  PerturbationsRow,
+  RunsRow,
+  SpectraRow,
+  StepsRow,
+  TraceRow,
+} from './rows.ts';
 
-export function sampleExperiment(options: { experiment?: string; steps?: number } = {}): ExperimentPageInput {
+export interface SampleOptions {
+  experiment?: string;
+  /** Steps of the longest runs (default 400). */
+  steps?: number;
+  /** A classification experiment with this many classes (perturbations by class, m = C outliers); default: a regression. */
+  classes?: number;
+}
+
+const BASELINE = 'eta-0.01';
+
+export function sampleExperiment(options: SampleOptions = {}): ExperimentPageInput {
   const experiment = options.experiment ?? 'wreg';
   const n = options.steps ?? 400;
+  const classes = options.classes;
   const etas = [0.01, 0.03, 0.1, 0.3];
   const runs: RunsRow[] = etas.map((eta, i) => ({
     run: `eta-${eta}`,
@@ -21,22 +47,32 @@ export function sampleExperiment(options: { experiment?: string; steps?: number 
     seconds: 12.5 + i,
     backend: 'cpu',
   }));
-  runs.push({ run: 'drop-0.1-0.01-t200', eta: 0.1, schedule: 'drop', seed: 0, steps: n, diverged: false, final_loss: 0.02, final_sharpness: 60, seconds: 13, backend: 'cpu' });
+  // Drop schedules η 0.1 → 0.01 at later and later t_switch (for the flattening figure).
+  const switches = new Map<string, number>();
+  for (const fraction of [0.25, 0.5, 0.75]) {
+    const t = Math.round(n * fraction);
+    const run = `drop-0.1-0.01-t${t}`;
+    switches.set(run, t);
+    runs.push({ run, eta: 0.1, schedule: 'drop', seed: 0, steps: n, diverged: false, final_loss: 0.02, final_sharpness: 60, seconds: 13, backend: 'cpu' });
+  }
+  const lrOf = (r: RunsRow, t: number) => (r.schedule === 'drop' ? (t < switches.get(r.run)! ? 0.1 : 0.01) : r.eta);
+  // Loss spikes every ~78 steps for η ≥ 0.1 (before the drop, for drop schedules): the instabilities.
+  const spiking = (r: RunsRow, t: number) => !r.diverged && lrOf(r, t) >= 0.1;
 
   const steps: StepsRow[] = [];
   for (const r of runs) {
     let sharpness = 5;
     for (let t = 0; t < r.steps; t++) {
-      const lr = r.schedule === 'drop' ? (t < n / 2 ? 0.1 : 0.01) : r.eta;
+      const lr = lrOf(r, t);
       sharpness = Math.min(sharpness * 1.01 + 0.05, (2 / lr) * (1 + 0.03 * Math.sin(t / 5)));
-      const spikes = r.eta >= 0.1 ? 1 + 2 * Math.sin(t / 25) ** 16 : 1;
+      const spikes = spiking(r, t) ? 1 + 2 * Math.sin(t / 25) ** 16 : 1;
       const loss = r.diverged ? (t > 100 ? Infinity : Math.exp(t / 40)) : Math.exp((-t * Math.sqrt(r.eta)) / 20) * spikes + 0.01;
       steps.push({
         run: r.run,
         step: t,
         lr,
         loss,
-        accuracy: null,
+        accuracy: classes === undefined ? null : Math.min(0.99, 0.5 + t / (2 * n)),
         test_loss: Number.isFinite(loss) ? loss * 1.1 : null,
         test_accuracy: null,
         grad_norm: 1,
@@ -44,17 +80,157 @@ export function sampleExperiment(options: { experiment?: string; steps?: number 
       });
     }
   }
+  const stepOf = new Map(steps.map((s) => [`${s.run}\u0000${s.step}`, s]));
+  const at = (run: string, t: number) => stepOf.get(`${run}\u0000${t}`);
+  /** The sharpness sample nearest to step t (they are taken every 10 steps). */
+  const sharpnessNear = (run: string, t: number) => at(run, Math.round(t / 10) * 10)?.sharpness ?? at(run, Math.floor(t / 10) * 10)?.sharpness ?? null;
 
+  // Instabilities: each spike peaks at t = 25(π/2 + kπ), rising from 15 steps before to 15 after.
+  const instabilities: InstabilitiesRow[] = [];
+  for (const r of runs) {
+    let index = 0;
+    for (let k = 0; ; k++) {
+      const peak = Math.round(25 * (Math.PI / 2 + k * Math.PI));
+      if (peak >= r.steps) break;
+      if (!spiking(r, peak)) continue;
+      const start = peak - 15;
+      const end = peak + 15 < r.steps && spiking(r, peak + 15) ? peak + 15 : null;
+      index += 1;
+      instabilities.push({
+        run: r.run,
+        eta: r.eta,
+        index,
+        start,
+        peak,
+        end,
+        loss_before: at(r.run, start)!.loss!,
+        peak_loss: at(r.run, peak)!.loss!,
+        sharpness_before: sharpnessNear(r.run, start),
+        sharpness_peak: sharpnessNear(r.run, peak),
+        sharpness_after: end === null ? null : sharpnessNear(r.run, end),
+        heating_steps: peak - start,
+        cooling_steps: end === null ? null : end - peak,
+      });
+    }
+  }
+
+  const m = classes ?? 2;
+  const topK = Math.max(8, 2 * m);
+  const checkpointsOf = (r: RunsRow) => [0, n / 4, n / 2, (3 * n) / 4, n - 1].map(Math.round).filter((s) => s < r.steps);
   const spectra: SpectraRow[] = [];
   for (const r of runs) {
-    for (const step of [0, n / 4, n / 2, (3 * n) / 4, n - 1]) {
-      if (step >= r.steps) continue;
+    for (const step of checkpointsOf(r)) {
       for (const scope of ['full', 'k1', 'k2']) {
-        for (let rank = 1; rank <= 8; rank++) {
+        for (let rank = 1; rank <= topK; rank++) {
           const top = Math.min(2 / r.eta, 5 + step / 4);
-          const full = rank <= 2 ? top / rank : 0.4 / rank - 0.05;
+          const full = rank <= m ? top * (1 - (0.5 * (rank - 1)) / Math.max(1, m - 1)) : 0.4 / (rank - m + 2) - 0.05;
           const factor = scope === 'full' ? 1 : scope === 'k1' ? 0.6 + step / (5 * n) : 0.9;
-          spectra.push({ run: r.run, step, scope, rank, eigenvalue: full * factor, residual: 1e-6 * rank, is_outlier: rank <= 2 });
+          spectra.push({ run: r.run, step, scope, rank, eigenvalue: full * factor, residual: 1e-6 * rank, is_outlier: rank <= m });
+        }
+      }
+    }
+  }
+  const fullSpectrum = (run: string, step: number) => spectra.filter((s) => s.run === run && s.step === step && s.scope === 'full');
+
+  const density: DensityRow[] = [];
+  const trace: TraceRow[] = [];
+  const effective: EffectiveRow[] = [];
+  const klayer: KlayerRow[] = [];
+  const gauss = (x: number, mu: number, sd: number) => Math.exp(-(((x - mu) / sd) ** 2) / 2) / (sd * Math.sqrt(2 * Math.PI));
+  for (const r of runs) {
+    for (const step of checkpointsOf(r)) {
+      const eigen = fullSpectrum(r.run, step);
+      const outliers = eigen.filter((e) => e.is_outlier).map((e) => e.eigenvalue);
+      const top = Math.max(...outliers);
+      for (let i = 0; i <= 120; i++) {
+        const lambda = -0.5 + ((top * 1.1 + 0.5) * i) / 120;
+        const value = 0.95 * gauss(lambda, 0, Math.max(0.15, top / 50)) + outliers.reduce((sum, o) => sum + (0.05 / outliers.length) * gauss(lambda, o, 0.02 * top), 0);
+        density.push({ run: r.run, step, scope: 'full', lambda, density: value });
+      }
+      const sum = eigen.reduce((s, e) => s + e.eigenvalue, 0);
+      trace.push({ run: r.run, step, scope: 'full', estimate: 3 * sum + 2, stderr: 0.05 * (3 * sum + 2) });
+      for (const scope of ['full', 'k1', 'k2']) {
+        const values = spectra.filter((s) => s.run === r.run && s.step === step && s.scope === scope);
+        const lmax = Math.max(...values.map((v) => v.eigenvalue));
+        const alpha = 0.5 * lmax;
+        const nEff = values.reduce((s, v) => s + Math.max(v.eigenvalue, 0) / (Math.max(v.eigenvalue, 0) + alpha), 0);
+        effective.push({ run: r.run, step, scope, m: values.filter((v) => v.is_outlier).length, n_eff: nEff });
+      }
+      for (const k of [1, 2]) {
+        for (let rank = 1; rank <= 4; rank++) {
+          const relError = k === 1 ? 0.4 - step / (5 * n) : 0.1;
+          const overlap = k === 1 ? 0.55 + (0.3 * step) / n - 0.05 * rank : 0.92 - 0.02 * rank;
+          klayer.push({ run: r.run, step, k, rank, rel_error: relError, overlap_to_full: overlap });
+        }
+      }
+    }
+  }
+
+  // Landscape shift: larger η turns the top eigenspace faster, along the run and away from the baseline.
+  const speed = (r: RunsRow) => Math.min(3, r.eta * 10);
+  const overlaps: OverlapsRow[] = [];
+  const pair = (runA: string, a: number, runB: string, b: number, overlap: number, kind: OverlapsRow['kind']): OverlapsRow => ({
+    run_a: runA,
+    step_a: a,
+    run_b: runB,
+    step_b: b,
+    scope: 'full',
+    m,
+    overlap,
+    min_cos_angle: Math.sqrt(overlap) * 0.9,
+    kind,
+  });
+  const displacement: DisplacementRow[] = [];
+  for (const r of runs) {
+    const checkpoints = checkpointsOf(r);
+    checkpoints.forEach((a, i) => {
+      if (i + 1 < checkpoints.length) overlaps.push(pair(r.run, a, r.run, checkpoints[i + 1]!, Math.exp((-speed(r) * (checkpoints[i + 1]! - a)) / n), 'consecutive'));
+      for (const b of checkpoints) overlaps.push(pair(r.run, a, r.run, b, Math.exp((-speed(r) * Math.abs(a - b)) / n), 'step×step'));
+      overlaps.push(pair(r.run, a, BASELINE, a, Math.exp((-(speed(r) - 0.1) * a) / n), 'baseline'));
+    });
+    for (const event of instabilities.filter((e) => e.run === r.run && e.end !== null)) {
+      const before = [...checkpoints].reverse().find((c) => c <= event.start);
+      const after = checkpoints.find((c) => c >= event.end!);
+      if (before !== undefined && after !== undefined && before !== after) overlaps.push(pair(r.run, before, r.run, after, Math.min(0.95, 0.3 + 0.12 * event.index), 'instability'));
+    }
+    for (let t = 0; t < r.steps; t += 10) {
+      const cos = t === 0 ? null : r.run === BASELINE ? 1 : 1 - 0.7 * (1 - Math.exp((-speed(r) * t) / n));
+      displacement.push({ run: r.run, step: t, cos_to_baseline: cos });
+    }
+  }
+
+  // Flattening: along each run, sharpness after the i-th instability falls; drops met more instabilities end flatter.
+  const flattening: FlatteningRow[] = [];
+  for (const r of runs) {
+    const own = instabilities.filter((e) => e.run === r.run);
+    if (r.schedule === 'drop') {
+      const t = switches.get(r.run)!;
+      const before = own.filter((e) => e.peak < t).length;
+      const sharpness = 160 - 25 * before;
+      r.final_sharpness = sharpness;
+      flattening.push({ run: r.run, kind: 'drop', t_switch: t, instabilities: before, sharpness });
+    } else {
+      own.forEach((e) => flattening.push({ run: r.run, kind: 'along_run', t_switch: null, instabilities: e.index, sharpness: (2 / r.eta) * (0.97 - 0.08 * e.index) }));
+    }
+  }
+
+  // Output-space role: direction u_d moves the output near x = −3 + 2(d − 1) (regression) or mostly class d − 1 (classification).
+  const perturbations: PerturbationsRow[] = [];
+  for (const r of runs.filter((x) => !x.diverged)) {
+    for (const step of checkpointsOf(r).slice(-2)) {
+      for (let direction = 1; direction <= Math.max(4, m); direction++) {
+        const scale = 1 / direction;
+        if (classes === undefined) {
+          for (let i = 0; i <= 40; i++) {
+            const x = -4 + i / 5;
+            const delta = scale * (direction % 2 ? 1 : -1) * Math.exp(-((x + 3 - 2 * (direction - 1)) ** 2));
+            perturbations.push({ run: r.run, step, direction, class_or_x: x, delta });
+          }
+        } else {
+          for (let c = 0; c < classes; c++) {
+            const delta = scale * (c === (direction - 1) % classes ? 1 : -0.8 / classes) * (1 + 0.1 * Math.sin(c + direction));
+            perturbations.push({ run: r.run, step, direction, class_or_x: c, delta });
+          }
         }
       }
     }
@@ -74,7 +250,17 @@ export function sampleExperiment(options: { experiment?: string; steps?: number 
     steps,
     spectra,
     claims,
-    config: { experiment, etas, steps: n, hessian: { topK: 8, kLayers: [1, 2], cadence: n / 4 } },
+    instabilities,
+    density,
+    trace,
+    overlaps,
+    displacement,
+    flattening,
+    effective,
+    perturbations,
+    klayer,
+    ...(classes === undefined ? {} : { classes }),
+    config: { experiment, etas, steps: n, hessian: { topK, kLayers: [1, 2], cadence: n / 4 } },
     provenance: {
       codeVersion: '0000000',
       backend: 'cpu',

@@ -78,6 +78,15 @@ const hessianSchema = z
     /** Eigenvectors stored per checkpoint and scope (top ones, float32). */
     storeVectors: nonNegativeInt.default(4),
     seed: nonNegativeInt.default(0),
+    /** Bulk density by stochastic Lanczos quadrature: probe vectors, Lanczos steps each, grid points. */
+    density: z
+      .object({ probes: count.default(2), steps: count.default(40), gridSize: count.default(200) })
+      .strict()
+      .default({ probes: 2, steps: 40, gridSize: 200 }),
+    /** Hutchinson trace estimate: Rademacher probes (0: skip). */
+    traceProbes: nonNegativeInt.default(10),
+    /** Step ε of the output-space perturbations θ ± ε·u along each stored outlier direction. */
+    perturbationEpsilon: positive.default(1e-2),
   })
   .strict();
 

@@ -4,16 +4,28 @@
  */
 import { join } from 'node:path';
 import { readTable, verifyManifest, writeFolderAtomically, writeTable } from '@lrscape/artifacts';
-import { edgeOfStabilityClaims } from '@lrscape/landscape';
+import { edgeOfStabilityClaims, flatteningClaims, shiftClaims } from '@lrscape/landscape';
 import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
 
 runStage('verify', async ([name]) => {
   const experiment = loadStageExperiment(name);
   const paths = experimentPaths(experiment.name);
   await verifyManifest(paths.tables);
-  const read = <N extends 'runs' | 'steps' | 'spectra' | 'instabilities'>(table: N) => readTable(join(paths.tables, `${table}.arrow`), table);
-  const [runs, steps, spectra, instabilities] = await Promise.all([read('runs'), read('steps'), read('spectra'), read('instabilities')]);
-  const claims = edgeOfStabilityClaims({ runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows });
+  const read = <N extends 'runs' | 'steps' | 'spectra' | 'instabilities' | 'overlaps' | 'flattening'>(table: N) =>
+    readTable(join(paths.tables, `${table}.arrow`), table);
+  const [runs, steps, spectra, instabilities, overlaps, flattening] = await Promise.all([
+    read('runs'),
+    read('steps'),
+    read('spectra'),
+    read('instabilities'),
+    read('overlaps'),
+    read('flattening'),
+  ]);
+  const claims = [
+    ...edgeOfStabilityClaims({ runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows }),
+    ...shiftClaims(runs.rows, overlaps.rows),
+    ...flatteningClaims(flattening.rows),
+  ];
   await writeFolderAtomically(paths.claims, async (dir) => {
     await writeTable(join(dir, 'claims.arrow'), 'claims', claims, tableMetadata(experiment, runs.metadata.backend));
   });
@@ -21,6 +33,6 @@ runStage('verify', async ([name]) => {
     const measured = claim.measured === null ? '—' : claim.measured.toPrecision(4);
     console.log(`  [${claim.verdict.toUpperCase()}] ${claim.claim}: measured ${measured}, expected ${claim.expected} (${claim.detail})`);
   }
-  const failed = claims.filter((c) => c.verdict === 'fail').length;
-  console.log(`${experiment.name}: ${claims.length - failed}/${claims.length} claims hold`);
+  const count = (v: string) => claims.filter((c) => c.verdict === v).length;
+  console.log(`${experiment.name}: ${count('pass')} pass, ${count('fail')} fail, ${count('not-run')} not run`);
 });
