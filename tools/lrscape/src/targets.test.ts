@@ -61,3 +61,36 @@ describe('inferred projects', () => {
     expect(siteProject(['demo']).targets.index.outputs).toEqual(['{workspaceRoot}/reports/index.html']);
   });
 });
+
+describe('code inputs', () => {
+  it('name every lib a stage imports, directly or through other libs (so a lib change reruns its stages)', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { STAGES, stageLibs } = await import('./targets');
+    const root = join(import.meta.dirname, '../../..');
+    const importsOf = (text: string) => [...text.matchAll(/from '@lrscape\/([a-z]+)'/g)].map((m) => m[1]);
+    const libDeps = (lib: string): string[] => {
+      const dir = join(root, 'libs', lib, 'src');
+      return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.includes('testing'))
+        .flatMap((f) => importsOf(readFileSync(join(dir, f), 'utf8')));
+    };
+    const closure = (start: string[]) => {
+      const seen = new Set<string>();
+      const queue = [...start];
+      while (queue.length) {
+        const lib = queue.pop()!;
+        if (seen.has(lib)) continue;
+        seen.add(lib);
+        queue.push(...libDeps(lib));
+      }
+      return seen;
+    };
+    const shared = ['common.ts', '../experiment-config.ts'].flatMap((f) => importsOf(readFileSync(join(root, 'tools/lrscape/src/stages', f), 'utf8')));
+    for (const stage of STAGES) {
+      const direct = importsOf(readFileSync(join(root, 'tools/lrscape/src/stages', `${stage}.ts`), 'utf8'));
+      const needed = [...closure([...direct, ...shared])].sort();
+      expect({ stage, libs: [...stageLibs(stage)].sort() }).toEqual({ stage, libs: expect.arrayContaining(needed) });
+    }
+  });
+});

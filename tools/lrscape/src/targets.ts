@@ -32,13 +32,15 @@ export interface ProjectConfig {
 const STAGE_LIBS = {
   prepare: ['linalg', 'data', 'artifacts'],
   train: ['linalg', 'engine', 'data', 'train', 'artifacts'],
-  hessian: ['linalg', 'engine', 'data', 'landscape', 'artifacts'],
-  aggregate: ['linalg', 'landscape', 'artifacts'],
-  verify: ['linalg', 'landscape', 'artifacts'],
+  hessian: ['linalg', 'engine', 'data', 'train', 'landscape', 'artifacts'],
+  aggregate: ['linalg', 'engine', 'train', 'landscape', 'artifacts'],
+  verify: ['linalg', 'data', 'landscape', 'artifacts'],
   report: ['report', 'artifacts'],
-  site: ['report', 'artifacts'],
+  site: ['linalg', 'data', 'report', 'artifacts'],
 } as const;
 export type Stage = keyof typeof STAGE_LIBS;
+export const STAGES = Object.keys(STAGE_LIBS) as Stage[];
+export const stageLibs = (stage: Stage): readonly string[] => STAGE_LIBS[stage];
 
 /** Source of the libs and the stage script a stage runs, tests excluded (a new test reruns nothing). */
 export function codeInputs(stage: Stage): Input[] {
@@ -51,6 +53,7 @@ export function codeInputs(stage: Stage): Input[] {
     `{workspaceRoot}/tools/lrscape/src/stages/${stage}.ts`,
     '{workspaceRoot}/tools/lrscape/src/stages/common.ts',
     '{workspaceRoot}/tools/lrscape/src/experiment-config.ts',
+    ...(stage === 'site' ? ['{workspaceRoot}/tools/lrscape/src/data-status.ts'] : []),
     { externalDependencies: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'apache-arrow', '@observablehq/plot', 'zod'] },
   ];
 }

@@ -16,7 +16,7 @@ runStage('site', async () => {
   const entries: SiteIndexEntry[] = [];
   for (const name of names) {
     const experiment = loadExperiment(experimentFile(name));
-    const status = experimentDataStatus(experiment, workspaceRoot);
+    const status = experimentDataStatus(experiment);
     const base = { experiment: name, title: experiment.config.title, href: `${name}/index.html`, summary: experiment.config.description };
     if (!status.available) {
       entries.push({ ...base, status: 'skipped', reason: status.reason ?? 'data absent' });

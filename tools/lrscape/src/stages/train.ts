@@ -75,7 +75,9 @@ runStage('train', async ([name, slug]) => {
     sharpnessEvery: config.training.sharpnessEvery,
     sharpnessIterations: config.training.sharpnessIterations,
     checkpointEvery: config.training.checkpointEvery,
-    eventCheckpoints: config.training.eventCheckpoints ? { prominence: 0.1, maxCount: 12 } : null,
+    eventCheckpoints: config.training.eventCheckpoints
+      ? { prominence: config.training.eventProminence, maxCount: config.training.maxEventCheckpoints }
+      : null,
     divergenceFactor: config.training.divergenceFactor,
     resume: resume?.state,
     onCheckpoint: async (step, theta, reason, loss) => {

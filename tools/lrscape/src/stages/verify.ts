@@ -4,13 +4,15 @@
  */
 import { join } from 'node:path';
 import { readTable, verifyManifest, writeFolderAtomically, writeTable } from '@lrscape/artifacts';
-import { edgeOfStabilityClaims, flatteningClaims, shiftClaims } from '@lrscape/landscape';
+import { readDataset } from '@lrscape/data';
+import { edgeOfStabilityClaims, edgeOfStabilityHoverClaims, flatteningClaims, outlierCountClaims, shiftClaims } from '@lrscape/landscape';
 import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
 
 runStage('verify', async ([name]) => {
   const experiment = loadStageExperiment(name);
   const paths = experimentPaths(experiment.name);
   await verifyManifest(paths.tables);
+  await verifyManifest(paths.data);
   const read = <N extends 'runs' | 'steps' | 'spectra' | 'instabilities' | 'overlaps' | 'flattening'>(table: N) =>
     readTable(join(paths.tables, `${table}.arrow`), table);
   const [runs, steps, spectra, instabilities, overlaps, flattening] = await Promise.all([
@@ -21,8 +23,12 @@ runStage('verify', async ([name]) => {
     read('overlaps'),
     read('flattening'),
   ]);
+  const { dataset } = await readDataset(join(paths.data, 'test.arrow'));
+  const classes = dataset.task === 'classification' ? dataset.outputDim : null;
   const claims = [
     ...edgeOfStabilityClaims({ runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows }),
+    ...edgeOfStabilityHoverClaims(runs.rows, steps.rows),
+    ...(classes ? outlierCountClaims(runs.rows, spectra.rows, classes) : []),
     ...shiftClaims(runs.rows, overlaps.rows),
     ...flatteningClaims(flattening.rows),
   ];
