@@ -88,7 +88,19 @@ export function renderFigure(figureHtml: string, caption: string, attributes: Re
   return `<figure${attrs}>${figureHtml}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
+/** Ids of the page's own sections (and of its controls), reserved whether or not a section is shown. */
+const RESERVED_IDS = new Set([
+  'loss', 'sharpness', 'eos', 'instabilities', 'spectra', 'effective', 'klayer', 'flattening', 'shift', 'perturbations',
+  'runs', 'checks', 'downloads', 'provenance', 'lrs-run-control', 'lrs-run-select',
+]);
+
 export function renderExperimentPage(input: ExperimentPageInput): string {
+  const extraIds = (input.extraSections ?? []).map((s) => s.id);
+  for (const [i, id] of extraIds.entries()) {
+    if (RESERVED_IDS.has(id) || extraIds.indexOf(id) !== i) {
+      throw new Error(`renderExperimentPage: the id ${JSON.stringify(id)} of an extra section is taken; give it another id`);
+    }
+  }
   const runs = [...input.runs].sort((a, b) => a.eta - b.eta || a.run.localeCompare(b.run));
   const instabilities = input.instabilities ?? [];
   const eos = edgeOfStabilityFigure(input.steps, input.runs);
@@ -114,11 +126,6 @@ export function renderExperimentPage(input: ExperimentPageInput): string {
     { id: 'provenance', title: 'Provenance', html: provenanceSection(input) },
   ];
   const all = [...sections, ...tail];
-  const seen = new Set<string>();
-  for (const s of all) {
-    if (seen.has(s.id)) throw new Error(`renderExperimentPage: two sections have the id ${JSON.stringify(s.id)}; give the extra section another id`);
-    seen.add(s.id);
-  }
   const { provenance } = input;
   const body = html`<header>
 <nav class="lrs-crumbs"><a href="../index.html">← All experiments</a></nav>

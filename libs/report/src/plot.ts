@@ -10,16 +10,24 @@ import type { RunsRow } from './rows.ts';
 /** Class given to every figure Plot renders; the plot's own svg is `svg.lrs-plot`, its legend `svg.lrs-plot-ramp`. */
 export const PLOT_CLASS = 'lrs-plot';
 
+/**
+ * The jsdom document Plot draws into, made once per process: a page has dozens of figures and a fresh
+ * jsdom per figure cost more than drawing them. Plot builds each figure as a detached element, so
+ * nothing accumulates in the document between figures.
+ */
+let plotDom: JSDOM | undefined;
+function plotDocument(): Document {
+  if (!plotDom) {
+    plotDom = new JSDOM('');
+    installCanvasShim(plotDom.window);
+  }
+  return plotDom.window.document;
+}
+
 /** Renders a Plot specification to its outer HTML (an `<svg>`, or a `<figure>` when it has a legend). */
 export function renderPlot(options: Plot.PlotOptions): string {
-  const dom = new JSDOM('');
-  installCanvasShim(dom.window);
-  try {
-    const element = Plot.plot({ ...options, className: PLOT_CLASS, document: dom.window.document });
-    return escapeAngleBracketsInAttributes(element.outerHTML);
-  } finally {
-    dom.window.close();
-  }
+  const element = Plot.plot({ ...options, className: PLOT_CLASS, document: plotDocument() });
+  return escapeAngleBracketsInAttributes(element.outerHTML);
 }
 
 /**

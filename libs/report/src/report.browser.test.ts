@@ -34,7 +34,7 @@ describe.skipIf(!haveChromium)(suite, () => {
     const wreg = sampleExperiment({ experiment: 'wreg', steps: 200 });
     await writeExperimentReport(path.join(site, 'wreg'), wreg, [{ name: 'runs.arrow', sourcePath: path.join(sources, 'runs.arrow') }]);
     // A second experiment without k-layer spectra or claims: its empty parts must read as notes, not break.
-    const src = sampleExperiment({ experiment: 'src', steps: 80 });
+    const src = sampleExperiment({ experiment: 'src', steps: 80, classes: 2 });
     await writeExperimentReport(path.join(site, 'src'), { ...src, title: 'Swiss rolls', spectra: src.spectra.filter((r) => r.scope === 'full'), claims: [] }, []);
     await writeFile(
       path.join(site, 'index.html'),
@@ -103,6 +103,39 @@ describe.skipIf(!haveChromium)(suite, () => {
     await tab.context().close();
   });
 
+  test('every landscape figure is on the page and has marks', async () => {
+    const { tab, problems } = await open('wreg/index.html');
+    const marksIn = (selector: string) =>
+      tab.$$eval(selector, (all) => all.map((el) => el.querySelectorAll('path, circle, rect, line').length).reduce((a, b) => a + b, 0));
+    const expected: Record<string, string> = {
+      'heating and cooling bands': '#sharpness g[data-role="heating"], #sharpness g[data-role="cooling"]',
+      'edge of stability': '#eos g[data-role="eos"]',
+      'bulk density': '#spectra g[data-role="density"]',
+      'density outliers': '#spectra g[data-role="outlier"]',
+      'N_eff': '#effective g[data-role="n-eff"]',
+      'outlier count': '#effective g[data-role="outlier-count"]',
+      'trace': '#effective g[data-role="trace"]',
+      'k-layer errors': '#klayer g[data-role="klayer-error"]',
+      'flattening along a run': '#flattening g[data-role="flattening"]',
+      'flattening by drop': '#flattening g[data-role="drop"]',
+      'overlap heat maps': '#shift g[data-role="overlap-cell"]',
+      'overlap to the baseline': '#shift g[data-role="baseline-overlap"]',
+      'overlap across instabilities': '#shift g[data-role="instability-overlap"]',
+      'displacement': '#shift g[data-role="displacement"]',
+      'output perturbations': '#perturbations g[data-role="perturbation"]',
+    };
+    for (const [what, selector] of Object.entries(expected)) expect(await marksIn(selector), what).toBeGreaterThan(0);
+    expect(await tab.locator('#instabilities table.lrs-instabilities tbody tr').count()).toBeGreaterThan(0);
+    expect(await tab.locator('#shift figure.lrs-figure').count()).toBe(5);
+    const src = await open('src/index.html');
+    expect(await src.tab.textContent('#effective .lrs-stated')).toContain('vs C = 2 classes');
+    expect(await src.tab.locator('#perturbations g[data-role="perturbation-cell"] rect').count()).toBeGreaterThan(0);
+    expect(await src.tab.locator('#effective g[data-role="classes"] line').count()).toBe(1);
+    expect([...problems, ...src.problems]).toEqual([]);
+    await tab.context().close();
+    await src.tab.context().close();
+  });
+
   test('relative links navigate between the index and the pages from file://', async () => {
     const { tab, problems } = await open('index.html');
     await tab.click('a[href="wreg/index.html"]');
@@ -131,9 +164,23 @@ describe.skipIf(!haveChromium)(suite, () => {
     expect(await spectrumShown('eta-0.1')).toBe(false);
     expect(await tab.getAttribute('tr[data-run="eta-0.03"]', 'class')).toContain('lrs-selected');
 
-    // By η: both runs at η = 0.1 (constant and drop) stay, the others dim.
+    // The landscape figures dim with the rest: bands, ratio lines, N_eff, k-layer, flattening, shift, instability rows.
+    const landscape = (run: string) =>
+      tab.$$eval(
+        ['#eos', '#effective', '#klayer', '#flattening', '#shift'].map((s) => `${s} svg g[data-run="${run}"]`).join(', ') +
+          `, #sharpness g[data-role="heating"][data-run="${run}"], #instabilities tr[data-run="${run}"]`,
+        (els) => els.map((el) => ({ role: el.getAttribute('data-role') ?? el.tagName, opacity: Number(getComputedStyle(el).opacity) })),
+      );
+    const others = await landscape('eta-0.1');
+    expect(others.map((o) => o.role)).toEqual(expect.arrayContaining(['heating', 'eos', 'n-eff', 'klayer-error', 'flattening', 'overlap-cell', 'baseline-overlap', 'displacement', 'TR']));
+    for (const o of others) expect(o.opacity, o.role).toBeLessThan(0.5);
+    for (const o of await landscape('eta-0.03')) expect(o.opacity, o.role).toBe(1);
+    expect(await tab.isVisible('#perturbations figure.lrs-run-figure[data-run="eta-0.03"]')).toBe(true);
+    expect(await tab.isVisible('#perturbations figure.lrs-run-figure[data-run="eta-0.1"]')).toBe(false);
+
+    // By η: the runs at η = 0.1 (constant and drops) stay, the others dim.
     await tab.selectOption('#lrs-run-select', 'eta:0.1');
-    for (const o of [...(await opacity('eta-0.1')), ...(await opacity('drop-0.1-0.01-t200'))]) expect(o).toBe(1);
+    for (const o of [...(await opacity('eta-0.1')), ...(await opacity('drop-0.1-0.01-t100'))]) expect(o).toBe(1);
     for (const o of await opacity('eta-0.03')) expect(o).toBeLessThan(0.5);
 
     // Clicking a row of the runs table picks that run; clicking it again shows all.
