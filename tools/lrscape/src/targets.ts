@@ -35,7 +35,7 @@ const STAGE_LIBS = {
   hessian: ['linalg', 'engine', 'data', 'train', 'landscape', 'artifacts'],
   aggregate: ['linalg', 'engine', 'train', 'landscape', 'artifacts'],
   verify: ['linalg', 'data', 'landscape', 'artifacts'],
-  report: ['report', 'artifacts'],
+  report: ['linalg', 'data', 'report', 'artifacts'],
   site: ['linalg', 'data', 'report', 'artifacts'],
 } as const;
 export type Stage = keyof typeof STAGE_LIBS;

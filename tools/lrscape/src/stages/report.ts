@@ -2,12 +2,12 @@
  * `<exp>:report` — the experiment's static page, figures rendered to inline SVG at build time, with the
  * Arrow tables copied beside it for download (reports/<exp>/).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readTable, verifyManifest } from '@lrscape/artifacts';
+import { readTable, verifyManifest, type TableName, type TableRow } from '@lrscape/artifacts';
+import { readDataset } from '@lrscape/data';
 import { writeExperimentReport } from '@lrscape/report';
 import { codeVersion, experimentPaths, loadStageExperiment, runStage, workspaceRoot } from './common';
-import { readFileSync } from 'node:fs';
 
 const versionOf = (pkg: string): string => {
   try {
@@ -22,18 +22,14 @@ runStage('report', async ([name]) => {
   const paths = experimentPaths(experiment.name);
   await verifyManifest(paths.tables);
   await verifyManifest(paths.claims);
-  const table = <N extends 'runs' | 'steps' | 'spectra'>(t: N) => readTable(join(paths.tables, `${t}.arrow`), t);
-  const [runs, steps, spectra, claims] = await Promise.all([
-    table('runs'),
-    table('steps'),
-    table('spectra'),
-    readTable(join(paths.claims, 'claims.arrow'), 'claims'),
-  ]);
+  await verifyManifest(paths.data);
+  const table = async <N extends TableName>(t: N): Promise<TableRow<N>[]> => (await readTable(join(paths.tables, `${t}.arrow`), t)).rows;
+  const runs = await readTable(join(paths.tables, 'runs.arrow'), 'runs');
+  const { dataset } = await readDataset(join(paths.data, 'test.arrow'));
   const files = [
     ...readdirSync(paths.tables).filter((f) => f.endsWith('.arrow')).map((f) => ({ name: f, sourcePath: join(paths.tables, f) })),
     { name: 'claims.arrow', sourcePath: join(paths.claims, 'claims.arrow') },
   ];
-  const timings = Object.fromEntries(runs.rows.map((r) => [`train ${r.run}`, r.seconds]));
   await writeExperimentReport(
     paths.report,
     {
@@ -41,16 +37,26 @@ runStage('report', async ([name]) => {
       title: experiment.config.title,
       description: experiment.config.description,
       runs: runs.rows,
-      steps: steps.rows,
-      spectra: spectra.rows,
-      claims: claims.rows,
+      steps: await table('steps'),
+      spectra: await table('spectra'),
+      claims: (await readTable(join(paths.claims, 'claims.arrow'), 'claims')).rows,
+      instabilities: await table('instabilities'),
+      density: await table('density'),
+      trace: await table('trace'),
+      overlaps: await table('overlaps'),
+      displacement: await table('displacement'),
+      flattening: await table('flattening'),
+      effective: await table('effective'),
+      perturbations: await table('perturbations'),
+      klayer: await table('klayer'),
+      classes: dataset.task === 'classification' ? dataset.outputDim : undefined,
       config: experiment.config,
       provenance: {
         codeVersion: codeVersion(),
         backend: runs.metadata.backend,
         generatedAt: new Date().toISOString(),
         versions: Object.fromEntries(['@tensorflow/tfjs', 'apache-arrow', '@observablehq/plot', 'nx'].map((p) => [p, versionOf(p)])),
-        timings,
+        timings: Object.fromEntries(runs.rows.map((r) => [`train ${r.run}`, r.seconds])),
       },
       downloads: files.map((f) => ({ label: f.name, href: `data/${f.name}` })),
     },

@@ -5,8 +5,8 @@
  * ever sees half a run.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { readSafetensors, sha256Hex, verifyManifest, writeFileAtomically, writeFolderAtomically, writeSafetensors, writeTable, type TableRow } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
@@ -43,6 +43,7 @@ runStage('train', async ([name, slug]) => {
   const theta0 = initMlpParameters(spec, config.model.initSeed + 1000 * run.seed);
 
   const resumeDir = paths.resume(run.slug);
+  const releaseLock = await lockRun(`${resumeDir}.lock`);
   const trainHash = sliceHash(stageSlices(experiment, run).train);
   const resume = await loadResumePoint(resumeDir, trainHash);
   if (resume) console.log(`resuming from step ${resume.state.step} (${resumeDir})`);
@@ -143,11 +144,42 @@ runStage('train', async ([name, slug]) => {
     await writeFileAtomically(join(dir, 'run.json'), JSON.stringify(summary, null, 2));
   });
   await rm(resumeDir, { recursive: true, force: true });
+  await releaseLock();
   objective.dispose();
   testObjective?.dispose();
   const verdict = result.diverged ? `DIVERGED at step ${result.divergedAt}` : `final loss ${summary.finalLoss?.toPrecision(4)}, λmax ${lastSharp?.toFixed(3)} (2/η = ${threshold.toFixed(3)})`;
   console.log(`${experiment.name}/${run.slug}: ${verdict}, ${result.checkpoints.length} checkpoints, ${formatSeconds(seconds)}`);
 });
+
+/**
+ * One process trains a run at a time: two would move the same checkpoints. A lock left by a killed process
+ * (its pid no longer runs) is taken over.
+ */
+async function lockRun(lockFile: string): Promise<() => Promise<void>> {
+  await mkdir(dirname(lockFile), { recursive: true });
+  for (;;) {
+    try {
+      await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`${lockFile}: another process (pid ${holder}) is training this run; wait for it or stop it`);
+      }
+      await rm(lockFile, { force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The last resume point of an interrupted run, if it belongs to the same config and its files are intact. */
 async function loadResumePoint(dir: string, trainHash: string): Promise<{ state: ResumeState; seconds: number } | null> {
