@@ -9,7 +9,10 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { readTable } from '@lrscape/artifacts';
+import { checkSiteLinks } from '@lrscape/report';
 
 const repo = resolve(import.meta.dirname, '../../..');
 let root: string;
@@ -71,6 +74,30 @@ describe('the pipeline graph', () => {
     expect(existsSync(join(root, 'reports/index.html'))).toBe(true);
     expect(readFileSync(join(root, 'reports/tiny/index.html'), 'utf8')).toContain('<svg');
   }, 600_000);
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))('publishes a site whose real pages load in Chromium with no error and marks in every figure', async () => {
+    const dest = join(root, 'published');
+    expect(nx('run', 'reports:publish', `--dest=${dest}`)).toEqual([`publish --dest=${dest}`]); // everything else from the cache
+    expect(await checkSiteLinks(dest)).toEqual([]);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      for (const page of ['index.html', 'tiny/index.html', 'tiny/data/runs.arrow']) expect(existsSync(join(dest, page)), page).toBe(true);
+      for (const page of ['index.html', 'tiny/index.html']) {
+        const tab = await browser.newPage();
+        const problems: string[] = [];
+        tab.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+        tab.on('pageerror', (e) => problems.push(e.message));
+        await tab.goto(pathToFileURL(join(dest, page)).href, { waitUntil: 'load' });
+        const markCounts = await tab.$$eval('figure.lrs-figure', (figures) => figures.map((f) => f.querySelectorAll('path, circle, rect, line').length));
+        expect(problems, page).toEqual([]);
+        expect(markCounts.every((n) => n > 0), `${page}: ${markCounts}`).toBe(true);
+        if (page === 'tiny/index.html') expect(markCounts.length).toBeGreaterThan(5);
+        await tab.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
 
   it('serves a second run with no change entirely from the cache', () => {
     expect(nx('run-many', '-t', 'analyze')).toEqual([]);
