@@ -4,19 +4,21 @@
  * depends on it (DESIGN §1's table). Tasks that really executed are counted through LRSCAPE_TASK_LOG
  * (a cache hit replays a task's output but runs nothing).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTable } from '@lrscape/artifacts';
 import { checkSiteLinks } from '@lrscape/report';
+import { createScratchWorkspace, type ScratchWorkspace } from './testing/scratch-workspace';
 
-const repo = resolve(import.meta.dirname, '../../..');
+let workspace: ScratchWorkspace;
 let root: string;
-const taskLog = () => join(root, 'tasks.log');
+const taskLog = () => workspace.taskLog;
+const env = () => workspace.env;
+const nx = (...args: string[]) => workspace.nx(...args);
 
 const tiny = {
   title: 'Tiny',
@@ -28,31 +30,15 @@ const tiny = {
   hessian: { topK: 3, maxIterations: 20, kLayers: [1] },
 };
 type Config = typeof tiny & Record<string, unknown>;
-const writeConfig = (config: Config) => writeFileSync(join(root, 'pipelines/tiny/experiment.json'), JSON.stringify(config, null, 2));
-
-const env = () => ({ ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', CI: 'true', NX_TUI: 'false', LRSCAPE_TASK_LOG: taskLog() });
-
-/** Runs an nx command in the scratch workspace; returns the tasks that really executed, sorted. */
-function nx(...args: string[]): string[] {
-  writeFileSync(taskLog(), '');
-  const result = spawnSync(join(root, 'node_modules/.bin/nx'), args, { cwd: root, env: env(), encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`nx ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
-  return readFileSync(taskLog(), 'utf8').split('\n').filter(Boolean).sort();
-}
+const writeConfig = (config: Config) => workspace.writeExperiment('tiny', config);
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'lrscape-e2e-'));
-  for (const entry of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools']) {
-    cpSync(join(repo, entry), join(root, entry), { recursive: true, filter: (src) => !src.includes('node_modules') });
-  }
-  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
-  execFileSync('mkdir', ['-p', join(root, 'pipelines/tiny')]);
+  workspace = createScratchWorkspace();
+  root = workspace.root;
   writeConfig(tiny);
 });
 
-afterAll(() => {
-  if (root && !process.env.LRSCAPE_KEEP_E2E) rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => workspace?.dispose());
 
 describe('the pipeline graph', () => {
   it('runs every stage on a fresh workspace and produces the tables and the report', async () => {
@@ -126,8 +112,7 @@ describe('the pipeline graph', () => {
   it('refuses a malformed config with the file and the field named, touching nothing', () => {
     const before = readFileSync(join(root, 'artifacts/tiny/tables/manifest.json'), 'utf8');
     writeConfig({ ...tiny, grid: { etas: [0.02, -0.1] } });
-    writeFileSync(taskLog(), '');
-    const result = spawnSync(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'analyze'], { cwd: root, env: env(), encoding: 'utf8' });
+    const result = workspace.nxRaw('run-many', '-t', 'analyze');
     expect(result.status).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/pipelines\/tiny\/experiment\.json: field `grid\.etas\.1`/);
     expect(readFileSync(taskLog(), 'utf8')).toBe('');
@@ -153,8 +138,7 @@ describe('the pipeline graph', () => {
     if (existsSync(join(runDir, 'run.json'))) expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).steps).not.toBe(8000);
     const resumedFrom = (JSON.parse(readFileSync(resumeFile, 'utf8')) as { step: number }).step;
 
-    writeFileSync(taskLog(), '');
-    const rerun = spawnSync(join(root, 'node_modules/.bin/nx'), ['run', 'tiny-eta-0.02:hessian', '--output-style=static'], { cwd: root, env: env(), encoding: 'utf8' });
+    const rerun = workspace.nxRaw('run', 'tiny-eta-0.02:hessian', '--output-style=static');
     expect(rerun.status, rerun.stdout + rerun.stderr).toBe(0);
     expect(rerun.stdout).toContain(`resuming from step ${resumedFrom}`);
     const summary = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
