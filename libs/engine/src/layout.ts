@@ -153,6 +153,7 @@ export function cnnGeometry(spec: CnnSpec): { convs: ConvGeometry[]; denseWidths
     fail(`unknown inputLayout '${spec.inputLayout}' (valid: hwc, chw)`);
   }
   if (!(POOLINGS as readonly string[]).includes(spec.pool)) fail(`unknown pool '${spec.pool}' (valid: ${POOLINGS.join(', ')})`);
+  if (!Array.isArray(spec.conv) || !Array.isArray(spec.dense)) fail('conv and dense must be arrays (either may be empty)');
   checkNames('CnnSpec', spec);
   let [h, w, c] = shape;
   const convs: ConvGeometry[] = [];
