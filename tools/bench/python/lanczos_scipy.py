@@ -32,6 +32,7 @@ class Hessian:
         self.grad = torch.autograd.grad(value, self.params, create_graph=True)
         self.size = sum(p.numel() for p in self.params)
         self.count = 0
+        self.hvp_seconds = 0.0
 
     def hvp(self, v):
         vt = split_flat(torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32).ravel()), self.meta)
@@ -40,7 +41,10 @@ class Hessian:
 
     def counted(self, v):
         self.count += 1
-        return self.hvp(v)
+        start = time.perf_counter()
+        hv = self.hvp(v)
+        self.hvp_seconds += time.perf_counter() - start
+        return hv
 
     def operator(self):
         return sla.LinearOperator((self.size, self.size), matvec=self.counted, dtype=np.float64)
@@ -56,10 +60,11 @@ def worst_relative_residual(h, values, vectors):
 
 def scan(theta, meta, batch, v0, label):
     """Loosest tol of the grid whose eigsh result meets the target; seconds = setup at θ + eigsh."""
-    out = {"tol": None, "hvps": None, "seconds": None, "worst": None, "values": [], "vectors": None, "scan": []}
+    out = {"tol": None, "hvps": None, "seconds": None, "split": None, "worst": None, "values": [], "vectors": None, "scan": []}
     for tol in meta["tolerances"]:
         start = time.perf_counter()
         h = Hessian(theta, meta, batch)
+        setup = time.perf_counter() - start
         values, vectors = sla.eigsh(h.operator(), k=meta["count"], which="LA", tol=tol, v0=v0)
         seconds = time.perf_counter() - start
         order = np.argsort(values)[::-1]
@@ -68,7 +73,8 @@ def scan(theta, meta, batch, v0, label):
         out["scan"].append({"tol": tol, "hvps": h.count, "seconds": seconds, "worst": worst})
         print(f"{label}: tol {tol:.0e} -> {h.count} HVPs, {seconds:.1f} s, worst true relative residual {worst:.2e}", flush=True)
         if worst <= meta["target"]:
-            out.update(tol=tol, hvps=h.count, seconds=seconds, worst=worst, values=[float(v) for v in values], vectors=vectors)
+            split = {"setup": setup, "hvp": h.hvp_seconds, "arpack": seconds - setup - h.hvp_seconds}
+            out.update(tol=tol, hvps=h.count, seconds=seconds, split=split, worst=worst, values=[float(v) for v in values], vectors=vectors)
             break
     return out
 

@@ -246,7 +246,7 @@ async function main(): Promise<void> {
       console.log(`  PyTorch not available (${probe.reason}); the bench installs nothing — our figures only.`);
     } else {
       console.log(`  ${probe.python}: torch ${probe.versions.torch}, numpy ${probe.versions.numpy}`);
-      const r = await runChild<TorchResult>(probe.python, [join(PYTHON_DIR, 'engine_torch.py'), dir], { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' });
+      const r = await runChild<TorchResult>(probe.python, [join(PYTHON_DIR, 'engine_torch.py'), dir], { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' });
       torch = r.result;
       if (torch === null) console.log(`  PyTorch run failed: ${r.error}`);
     }

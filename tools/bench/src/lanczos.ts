@@ -110,6 +110,8 @@ interface OursResult {
   /** Smallest maxIterations (Krylov dimension) whose Ritz pairs meet the target. */
   minIterations: number | null;
   seconds: number | null;
+  /** The timed run's seconds: curvatureAt, inside the HVPs, and the rest (reorthogonalisation, T, Ritz vectors). */
+  split: { curvature: number; hvp: number; lanczos: number } | null;
   pairs: RitzPair[];
 }
 
@@ -122,7 +124,7 @@ async function ours(objective: MlpObjective, theta: Float32Array, warmVectors: F
   const size = theta.length;
   const options = (tolerance: number, maxIterations = MAX_ITERATIONS) => ({ count: COUNT, tolerance, maxIterations, seed: SEED, trueResiduals: false, warmVectors });
   const state = await objective.curvatureAt(theta);
-  const result: OursResult = { tolerance: null, hvps: null, worst: null, scan: [], minIterations: null, seconds: null, pairs: [] };
+  const result: OursResult = { tolerance: null, hvps: null, worst: null, scan: [], minIterations: null, seconds: null, split: null, pairs: [] };
   try {
     const replay = new ReplayOperator((v) => state.hvp(v));
     for (const tolerance of TOLERANCE_GRID) {
@@ -155,12 +157,24 @@ async function ours(objective: MlpObjective, theta: Float32Array, warmVectors: F
   if (timed && result.tolerance !== null) {
     const start = performance.now();
     const s = await objective.curvatureAt(theta);
-    const r = await lanczosTopEigenpairs((v) => s.hvp(v), size, options(result.tolerance));
+    const setup = performance.now() - start;
+    let inHvp = 0;
+    const op: LinearOperator = async (v) => {
+      const t = performance.now();
+      const hv = await s.hvp(v);
+      inHvp += performance.now() - t;
+      return hv;
+    };
+    const r = await lanczosTopEigenpairs(op, size, options(result.tolerance));
     result.seconds = (performance.now() - start) / 1000;
+    result.split = { curvature: setup / 1000, hvp: inHvp / 1000, lanczos: result.seconds - (setup + inHvp) / 1000 };
     s.dispose();
     if (r.operatorCalls !== result.hvps) console.log(`  note: timed run used ${r.operatorCalls} HVPs, the scan ${result.hvps}`);
     result.pairs = r.pairs;
-    console.log(`  ${label}: timed run ${result.seconds.toFixed(1)} s (curvatureAt + Lanczos, ${r.operatorCalls} HVPs)`);
+    console.log(
+      `  ${label}: timed run ${result.seconds.toFixed(1)} s = curvatureAt ${result.split.curvature.toFixed(1)} s + ` +
+        `${r.operatorCalls} HVPs ${result.split.hvp.toFixed(1)} s + Lanczos's own work ${result.split.lanczos.toFixed(1)} s`,
+    );
   }
   return result;
 }
@@ -169,6 +183,8 @@ interface ArpackRun {
   tol: number | null;
   hvps: number | null;
   seconds: number | null;
+  /** The chosen run's seconds: grad with create_graph at θ, inside the HVPs, and ARPACK's own work. */
+  split: { setup: number; hvp: number; arpack: number } | null;
   worst: number | null;
   values: number[];
   scan: { tol: number; hvps: number; seconds: number; worst: number }[];
@@ -234,7 +250,7 @@ async function main(): Promise<void> {
       console.log(`  PyTorch + SciPy not available (${probe.reason}); the bench installs nothing — our figures only.`);
     } else {
       console.log(`  ${probe.python}: torch ${probe.versions.torch}, scipy ${probe.versions.scipy}, numpy ${probe.versions.numpy}`);
-      const r = await runChild<ScipyResult>(probe.python, [join(PYTHON_DIR, 'lanczos_scipy.py'), dir], { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' });
+      const r = await runChild<ScipyResult>(probe.python, [join(PYTHON_DIR, 'lanczos_scipy.py'), dir], { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' });
       peer = r.result;
       if (peer === null) console.log(`  eigsh run failed: ${r.error}`);
     }
@@ -261,6 +277,16 @@ function report(backend: string, cold: OursResult, warm: OursResult, coldNext: O
   }
   console.log(`\ntop ${COUNT} eigenpairs to true relative residual ≤ ${TARGET}; seconds include the per-θ setup (curvatureAt / grad with create_graph)`);
   console.log(table(['method', 'at', 'tolerance', 'HVPs', 'min k', 'seconds', 'worst rel. res.'], rows));
+  for (const [name, r] of [['θ cold', cold], ["θ' warm", warm]] as const) {
+    if (r.split) {
+      console.log(`ours ${name}: ${fmt(r.seconds, 1)} s = curvatureAt ${fmt(r.split.curvature, 1)} s + HVPs ${fmt(r.split.hvp, 1)} s (${fmt((1000 * r.split.hvp) / (r.hvps ?? NaN))} ms each) + Lanczos's own work ${fmt(r.split.lanczos, 1)} s`);
+    }
+  }
+  if (peer?.at_theta.split) {
+    const r = peer.at_theta;
+    const sp = r.split!;
+    console.log(`eigsh θ cold: ${fmt(r.seconds, 1)} s = grad with create_graph ${fmt(sp.setup, 1)} s + HVPs ${fmt(sp.hvp, 1)} s (${fmt((1000 * sp.hvp) / (r.hvps ?? NaN))} ms each) + ARPACK's own work ${fmt(sp.arpack, 1)} s`);
+  }
   if (cold.pairs.length > 0) {
     console.log(`our top ${COUNT} at θ: ${cold.pairs.map((p) => p.value.toPrecision(4)).join(' ')}`);
   }
@@ -284,6 +310,7 @@ function report(backend: string, cold: OursResult, warm: OursResult, coldNext: O
     seconds: cold.seconds === null ? null : round(cold.seconds, 2),
     warm_seconds: warm.seconds === null ? null : round(warm.seconds, 2),
     eigsh_seconds: peer?.at_theta.seconds == null ? null : round(peer.at_theta.seconds, 2),
+    seconds_split: cold.split ? { curvature: round(cold.split.curvature, 2), hvp: round(cold.split.hvp, 2), lanczos: round(cold.split.lanczos, 2) } : null,
     arpack_warm_hvps: peer ? peer.next_warm.hvps : null,
     arpack_cold_next_hvps: peer ? peer.next_cold.hvps : null,
     warm_seconds_ratio_vs_eigsh_warm: warmSecondsRatio === null ? null : round(warmSecondsRatio, 2),

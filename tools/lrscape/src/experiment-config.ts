@@ -51,14 +51,36 @@ const datasetSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-const modelSchema = z
+const activation = z.enum(['tanh', 'relu', 'gelu', 'linear']);
+const loss = z.enum(['mse', 'cross_entropy']);
+const mlpModelSchema = z
+  .object({ kind: z.literal('mlp'), hidden: z.array(count), activation, loss, initSeed: nonNegativeInt.default(0) })
+  .strict();
+/** conv → activation → 2×2 pool, repeated, then dense layers (inputs are rows of h·w·c values). */
+const cnnModelSchema = z
   .object({
-    hidden: z.array(count),
-    activation: z.enum(['tanh', 'relu', 'gelu', 'linear']),
-    loss: z.enum(['mse', 'cross_entropy']),
+    kind: z.literal('cnn'),
+    inputShape: z.tuple([count, count, count]),
+    inputLayout: z.enum(['hwc', 'chw']).default('hwc'),
+    conv: z.array(z.object({ filters: count, kernelSize: count, padding: z.enum(['same', 'valid']).default('same') }).strict()).min(1),
+    pool: z.enum(['avg', 'max', 'none']).default('avg'),
+    dense: z.array(count).default([]),
+    activation,
+    loss,
     initSeed: nonNegativeInt.default(0),
   })
   .strict();
+/** An MLP when `kind` is absent (the shipped configs), else as `kind` says. */
+const modelSchema = z.preprocess(
+  (value) => (value && typeof value === 'object' && !('kind' in value) ? { ...value, kind: 'mlp' } : value),
+  z.discriminatedUnion('kind', [mlpModelSchema, cnnModelSchema]),
+);
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+/** Number of weight layers (the largest k of a k-layer block). */
+export function layerCount(model: ModelConfig): number {
+  return model.kind === 'cnn' ? model.conv.length + model.dense.length + 1 : model.hidden.length + 1;
+}
 
 const trainingSchema = z
   .object({
@@ -231,8 +253,8 @@ export function parseExperiment(file: string, text: string): Experiment {
     seen.set(run.slug, i);
   });
   for (const k of config.hessian.kLayers) {
-    if (k > config.model.hidden.length + 1) {
-      throw new ExperimentConfigError(file, 'hessian.kLayers', `k = ${k} exceeds the model's ${config.model.hidden.length + 1} layers`);
+    if (k > layerCount(config.model)) {
+      throw new ExperimentConfigError(file, 'hessian.kLayers', `k = ${k} exceeds the model's ${layerCount(config.model)} layers`);
     }
   }
   return { name: experimentNameOf(file), file, config, runs };

@@ -29,7 +29,16 @@ beforeAll(() => {
     grid: { etas: [0.01, 0.05] },
     hessian: { ...reducedHessian, topK: 12 },
   });
-  workspace.nx('run-many', '-t', 'verify', '--projects=wreg,fmnist');
+  // A small CNN through the same stages (k-layer and every analysis work unchanged on its layout).
+  workspace.writeExperiment('cnn', {
+    title: 'Tiny CNN',
+    dataset: { kind: 'fmnist', perClass: 8, seed: 1, testFraction: 0.25 },
+    model: { kind: 'cnn', inputShape: [28, 28, 1], conv: [{ filters: 3, kernelSize: 3 }], pool: 'avg', dense: [8], activation: 'tanh', loss: 'mse' },
+    training: { steps: 40, checkpointEvery: 20, sharpnessEvery: 10, testEvery: 20 },
+    grid: { etas: [0.01, 0.1] },
+    hessian: { ...reducedHessian, kLayers: [1, 2] },
+  });
+  workspace.nx('run-many', '-t', 'verify', '--projects=wreg,fmnist,cnn');
 }, 1_500_000);
 
 afterAll(() => workspace?.dispose());
@@ -71,5 +80,15 @@ describe('claims of the shipped experiments, on reduced configs', () => {
       expect(verdict, detail).toBe('pass');
     }
     expect(verdictOf(claims, 'Outliers ≈ classes').verdict).not.toBe('not-run');
+  });
+});
+
+describe('a CNN experiment', () => {
+  it('runs through every stage, with full and k-layer spectra', async () => {
+    const spectra = await readTable(join(workspace.root, 'artifacts/cnn/tables/spectra.arrow'), 'spectra');
+    expect(new Set(spectra.rows.map((r) => r.scope))).toEqual(new Set(['full', 'k1', 'k2']));
+    const klayer = await readTable(join(workspace.root, 'artifacts/cnn/tables/klayer.arrow'), 'klayer');
+    expect(klayer.rows.length).toBeGreaterThan(0);
+    klayer.rows.forEach((r) => expect(r.overlap_to_full).toBeGreaterThanOrEqual(0));
   });
 });

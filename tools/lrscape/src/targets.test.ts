@@ -68,7 +68,8 @@ describe('code inputs', () => {
     const { join } = await import('node:path');
     const { STAGES, stageLibs } = await import('./targets');
     const root = join(import.meta.dirname, '../../..');
-    const importsOf = (text: string) => [...text.matchAll(/from '@lrscape\/([a-z]+)'/g)].map((m) => m[1]);
+    // Runtime imports only: a type-only import loads nothing.
+    const importsOf = (text: string) => [...text.matchAll(/^import (?!type )[^;]*?from '@lrscape\/([a-z]+)'/gms)].map((m) => m[1]);
     const libDeps = (lib: string): string[] => {
       const dir = join(root, 'libs', lib, 'src');
       return readdirSync(dir, { recursive: true, encoding: 'utf8' })

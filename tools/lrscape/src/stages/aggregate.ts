@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, readTable, verifyManifest, writeFolderAtomically, writeTable, type TableName, type TableRow } from '@lrscape/artifacts';
-import { mlpLayout, type MlpSpec } from '@lrscape/engine';
+import { modelLayout, type ModelSpec } from '@lrscape/engine';
 import {
   alongRunOverlaps,
   baselineOverlaps,
@@ -28,7 +28,7 @@ interface RunSummary {
   finalSharpness: number | null;
   seconds: number;
   backend: string;
-  spec: MlpSpec;
+  spec: ModelSpec;
   checkpoints: { step: number; reason: string; file: string }[];
 }
 
@@ -126,7 +126,7 @@ runStage('aggregate', async ([name]) => {
   const thetasOf = async (slug: string) => {
     if (!thetas.has(slug)) {
       const summary = summaries.get(slug)!;
-      const layout = mlpLayout(summary.spec);
+      const layout = modelLayout(summary.spec);
       const byStep = new Map<number, Float32Array>();
       for (const c of summary.checkpoints) byStep.set(c.step, (await readCheckpoint(join(paths.run(slug), c.file), layout)).theta);
       thetas.set(slug, byStep);

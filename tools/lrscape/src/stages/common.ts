@@ -5,7 +5,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TableMetadata } from '@lrscape/artifacts';
-import { findRun, loadExperiment, sliceHash, type Experiment, type RunSpec } from '../experiment-config';
+import type { ModelSpec } from '@lrscape/engine';
+import { findRun, loadExperiment, sliceHash, type Experiment, type ModelConfig, type RunSpec } from '../experiment-config';
 
 export const workspaceRoot = process.env.LRSCAPE_WORKSPACE ?? process.cwd();
 
@@ -65,3 +66,17 @@ export function runStage(stage: string, main: (args: string[]) => Promise<void>)
 }
 
 export const formatSeconds = (s: number) => (s < 90 ? `${s.toFixed(0)}s` : `${(s / 60).toFixed(1)}min`);
+
+/** The engine's model spec for a config's model section and the dataset it is trained on. */
+export function modelSpecOf(experiment: Experiment, data: { inputDim: number; outputDim: number }): ModelSpec {
+  const model: ModelConfig = experiment.config.model;
+  if (model.kind === 'mlp') {
+    return { inputDim: data.inputDim, hidden: model.hidden, outputDim: data.outputDim, activation: model.activation, loss: model.loss };
+  }
+  const [h, w, c] = model.inputShape;
+  if (h * w * c !== data.inputDim) {
+    throw new Error(`${experiment.file}: field \`model.inputShape\`: [${model.inputShape}] holds ${h * w * c} values, the dataset's inputs have ${data.inputDim}`);
+  }
+  const { kind, inputShape, inputLayout, conv, pool, dense, activation, loss } = model;
+  return { kind, inputShape, inputLayout, conv, pool, dense, outputDim: data.outputDim, activation, loss };
+}

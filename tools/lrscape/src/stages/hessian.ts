@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyManifest, writeFileAtomically, writeFolderAtomically, writeSafetensors, writeTable, type TableRow } from '@lrscape/artifacts';
 import { readDataset, selectExamples } from '@lrscape/data';
-import { lastLayersBlock, MlpObjective, mlpLayout, selectBackend, type MlpSpec } from '@lrscape/engine';
+import { lastLayersBlock, ModelObjective, modelDims, modelLayout, selectBackend, type ModelSpec } from '@lrscape/engine';
 import { hutchinsonTrace, slqDensity, type LinearOperator } from '@lrscape/linalg';
 import {
   classPerturbationRows,
@@ -41,7 +41,7 @@ function operatorOf(curvature: { hvp(v: Float64Array): Promise<Float64Array>; bl
 interface RunSummary {
   diverged: boolean;
   checkpoints: { step: number; reason: string; file: string }[];
-  spec: MlpSpec;
+  spec: ModelSpec;
 }
 
 runStage('hessian', async ([name, slug]) => {
@@ -56,10 +56,10 @@ runStage('hessian', async ([name, slug]) => {
   await verifyManifest(paths.data);
   const summary = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunSummary;
   const spec = summary.spec;
-  const layout = mlpLayout(spec);
+  const layout = modelLayout(spec);
   const { dataset: fullTrain } = await readDataset(join(paths.data, 'train.arrow'));
   const train = settings.subset && settings.subset < fullTrain.n ? selectExamples(fullTrain, range(settings.subset)) : fullTrain;
-  const objective = new MlpObjective(spec, train, { chunkSize: experiment.config.training.chunkSize });
+  const objective = new ModelObjective(spec, train, { chunkSize: experiment.config.training.chunkSize });
   console.log(
     `${experiment.name}/${run.slug}: backend ${backend}, ${summary.checkpoints.length} checkpoints, P = ${layout.size}, ` +
       `top ${settings.topK} of full + k ∈ {${settings.kLayers.join(', ')}} on ${train.n} examples`,
@@ -72,7 +72,7 @@ runStage('hessian', async ([name, slug]) => {
   const perturbations: TableRow<'perturbations'>[] = [];
   // Where the output-space response of a direction is read: per class, or along a grid of x for 1-D regression.
   const classification = train.labels !== undefined;
-  const grid = !classification && spec.inputDim === 1 ? xGrid(train.x, 61) : null;
+  const grid = !classification && modelDims(spec).inputDim === 1 ? xGrid(train.x, 61) : null;
   const perCheckpoint: { step: number; reason: string; scopes: { scope: string; iterations: number; hvps: number; converged: boolean; m: number }[] }[] = [];
   let warm = new Map<string, Float64Array[]>();
   let totalHvps = 0;

@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { readSafetensors, sha256Hex, verifyManifest, writeFileAtomically, writeFolderAtomically, writeSafetensors, writeTable, type TableRow } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
-import { initMlpParameters, MlpObjective, mlpLayout, selectBackend, type MlpSpec } from '@lrscape/engine';
+import { initModelParameters, ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
 import { checkpointFileName, peakLearningRate, trainFullBatchGD, writeCheckpoint, type ResumeState } from '@lrscape/train';
 import { sliceHash, stageSlices } from '../experiment-config';
-import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, runStage, tableMetadata } from './common';
+import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, modelSpecOf, runStage, tableMetadata } from './common';
 
 interface ResumeIndex {
   sliceHash: string;
@@ -35,12 +35,11 @@ runStage('train', async ([name, slug]) => {
   await verifyManifest(paths.data);
   const { dataset: train } = await readDataset(join(paths.data, 'train.arrow'));
   const { dataset: test } = await readDataset(join(paths.data, 'test.arrow'));
-  const { hidden, activation, loss } = config.model;
-  const spec: MlpSpec = { inputDim: train.inputDim, hidden, outputDim: train.outputDim, activation, loss };
-  const layout = mlpLayout(spec);
-  const objective = new MlpObjective(spec, train, { chunkSize: config.training.chunkSize });
-  const testObjective = test.n > 0 ? new MlpObjective(spec, test, { chunkSize: config.training.chunkSize }) : undefined;
-  const theta0 = initMlpParameters(spec, config.model.initSeed + 1000 * run.seed);
+  const spec = modelSpecOf(experiment, train);
+  const layout = modelLayout(spec);
+  const objective = new ModelObjective(spec, train, { chunkSize: config.training.chunkSize });
+  const testObjective = test.n > 0 ? new ModelObjective(spec, test, { chunkSize: config.training.chunkSize }) : undefined;
+  const theta0 = initModelParameters(spec, config.model.initSeed + 1000 * run.seed);
 
   const resumeDir = paths.resume(run.slug);
   const releaseLock = await lockRun(`${resumeDir}.lock`);
