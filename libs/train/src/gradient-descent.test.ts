@@ -107,3 +107,35 @@ describe('trainFullBatchGD', () => {
     expect(result.checkpoints).toHaveLength(4);
   });
 });
+
+describe('sharpness tracking by one power step per GD step', () => {
+  it('converges to λmax on a quadratic with exactly one HVP per step after the first estimate', async () => {
+    const objective = quadratic([4, 3, 1, 0.5]);
+    const result = await trainFullBatchGD({ ...base(objective, 0.1, 40), sharpnessEvery: 1, sharpnessIterations: 2, sharpnessMethod: 'power' });
+    const first = result.records[0].sharpness!;
+    expect(first).toBeLessThan(4); // two Lanczos steps from a random start: not yet converged
+    expect(result.records.at(-1)!.sharpness).toBeCloseTo(4, 4); // (3/4)^(2·40) ≈ 1e-10 of the way left
+    expect(result.sharpnessHvps).toBe(2 + 40);
+  });
+
+  it('takes the curvature from the fused gradient pass when the objective offers one', async () => {
+    const plain = quadratic([2, 1]);
+    let separate = 0;
+    let fused = 0;
+    const objective: TrainableObjective = {
+      ...plain,
+      curvatureAt: async (theta) => {
+        separate++;
+        return plain.curvatureAt(theta);
+      },
+      lossGradientAndCurvature: async (theta) => {
+        fused++;
+        return { ...(await plain.lossAndGradient(theta)), curvature: await plain.curvatureAt(theta) };
+      },
+    };
+    const result = await trainFullBatchGD({ ...base(objective, 0.1, 20), sharpnessEvery: 5 });
+    expect(fused).toBe(5); // steps 0, 5, 10, 15, 20
+    expect(separate).toBe(0);
+    expect(result.records.filter((r) => r.sharpness !== null).map((r) => r.sharpness)).toEqual(Array(5).fill(expect.closeTo(2, 6)));
+  });
+});

@@ -11,8 +11,22 @@ export interface TrainableObjective {
   readonly layout: { size: number };
   lossAndGradient(theta: Float32Array): Promise<{ loss: number; accuracy: number | null; gradient: Float32Array }>;
   evaluate(theta: Float32Array): Promise<{ loss: number; accuracy: number | null }>;
-  curvatureAt(theta: Float32Array): Promise<{ hvp(v: Float64Array): Promise<Float64Array>; dispose(): void }>;
+  curvatureAt(theta: Float32Array): Promise<Curvature>;
+  /** Gradient and curvature from one forward/backward pass, where the engine offers it. */
+  lossGradientAndCurvature?(theta: Float32Array): Promise<{ loss: number; accuracy: number | null; gradient: Float32Array; curvature: Curvature }>;
 }
+
+interface Curvature {
+  hvp(v: Float64Array): Promise<Float64Array>;
+  dispose(): void;
+}
+
+/**
+ * How λmax is estimated at a sharpness step: `lanczos` runs warm-started Lanczos to a relative residual of
+ * 1e-4 (at most sharpnessIterations HVPs); `power` spends exactly one HVP, a Rayleigh quotient of the
+ * previous step's vector that then moves one power-iteration step (cheap enough for every GD step).
+ */
+export type SharpnessMethod = 'lanczos' | 'power';
 
 export interface StepRecord {
   step: number;
@@ -59,6 +73,7 @@ export interface TrainOptions {
   testEvery: number;
   sharpnessEvery: number;
   sharpnessIterations: number;
+  sharpnessMethod?: SharpnessMethod;
   checkpointEvery: number;
   eventCheckpoints: EventCheckpointOptions | null;
   /** Loss above divergenceFactor × initial loss, or non-finite, ends the run as diverged. */
@@ -112,7 +127,18 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
 
   for (let step = startStep; step <= steps; step++) {
     const lr = learningRateAt(options.schedule, step);
-    const { loss, accuracy, gradient } = await objective.lossAndGradient(theta);
+    const wantsSharpness = step % options.sharpnessEvery === 0 || step === steps;
+    // At a sharpness step, take the curvature from the gradient's own pass when the engine can.
+    let curvature: Curvature | null = null;
+    let evaluation: { loss: number; accuracy: number | null; gradient: Float32Array };
+    if (wantsSharpness && objective.lossGradientAndCurvature) {
+      const fused = await objective.lossGradientAndCurvature(theta);
+      curvature = fused.curvature;
+      evaluation = fused;
+    } else {
+      evaluation = await objective.lossAndGradient(theta);
+    }
+    const { loss, accuracy, gradient } = evaluation;
     let gradNormSq = 0;
     for (let i = 0; i < size; i++) gradNormSq += gradient[i] * gradient[i];
     if (referenceLoss === null) referenceLoss = loss;
@@ -129,6 +155,7 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
       sharpness: null,
     };
     if (diverged) {
+      curvature?.dispose();
       records.push(record);
       options.onProgress?.({ step, steps, loss, lr, sharpness: null });
       return { records, checkpoints, diverged: true, divergedAt: step, finalTheta: theta, sharpnessHvps };
@@ -138,19 +165,13 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
       record.testLoss = test.loss;
       record.testAccuracy = test.accuracy;
     }
-    if (step % options.sharpnessEvery === 0 || step === steps) {
-      const curvature = await objective.curvatureAt(theta);
+    if (wantsSharpness) {
+      curvature ??= await objective.curvatureAt(theta);
       try {
-        const result = await lanczosTopEigenpairs((v) => curvature.hvp(v), size, {
-          count: 1,
-          maxIterations: Math.min(options.sharpnessIterations, size),
-          tolerance: 1e-4,
-          startVector: sharpnessVector ?? undefined,
-          trueResiduals: false,
-        });
-        sharpnessHvps += result.operatorCalls;
-        record.sharpness = result.pairs[0].value;
-        sharpnessVector = result.pairs[0].vector;
+        const estimate = await estimateSharpness(curvature, size, sharpnessVector, options);
+        sharpnessHvps += estimate.hvps;
+        record.sharpness = estimate.value;
+        sharpnessVector = estimate.vector;
       } finally {
         curvature.dispose();
       }
@@ -192,4 +213,32 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     theta = next;
   }
   return { records, checkpoints, diverged: false, divergedAt: null, finalTheta: theta, sharpnessHvps };
+}
+
+async function estimateSharpness(
+  curvature: Curvature,
+  size: number,
+  warm: Float64Array | null,
+  options: TrainOptions,
+): Promise<{ value: number; vector: Float64Array; hvps: number }> {
+  if ((options.sharpnessMethod ?? 'lanczos') === 'lanczos' || !warm) {
+    const result = await lanczosTopEigenpairs((v) => curvature.hvp(v), size, {
+      count: 1,
+      maxIterations: Math.min(options.sharpnessIterations, size),
+      tolerance: 1e-4,
+      startVector: warm ?? undefined,
+      trueResiduals: false,
+    });
+    return { value: result.pairs[0].value, vector: result.pairs[0].vector, hvps: result.operatorCalls };
+  }
+  // One power step: λ ≈ vᵀHv for the unit v carried from the last estimate, then v ← Hv/‖Hv‖.
+  const hv = await curvature.hvp(warm);
+  let value = 0;
+  let norm = 0;
+  for (let i = 0; i < size; i++) {
+    value += warm[i] * hv[i];
+    norm += hv[i] * hv[i];
+  }
+  norm = Math.sqrt(norm);
+  return { value, vector: norm > 0 ? hv.map((x) => x / norm) : warm, hvps: 1 };
 }

@@ -4,6 +4,7 @@ export {
   type CheckpointReason,
   type EventCheckpointOptions,
   type ResumeState,
+  type SharpnessMethod,
   type StepRecord,
   type TrainableObjective,
   type TrainOptions,

@@ -88,6 +88,8 @@ const trainingSchema = z
     testEvery: count.default(50),
     sharpnessEvery: count.default(10),
     sharpnessIterations: count.default(20),
+    /** lanczos: warm-started Lanczos to 1e-4 per estimate; power: one HVP per estimate (for sharpnessEvery = 1). */
+    sharpnessMethod: z.enum(['lanczos', 'power']).default('lanczos'),
     checkpointEvery: count,
     /** Event checkpoints before and after each loss spike (DESIGN §5). */
     eventCheckpoints: z.boolean().default(true),

@@ -74,6 +74,7 @@ runStage('train', async ([name, slug]) => {
     testEvery: config.training.testEvery,
     sharpnessEvery: config.training.sharpnessEvery,
     sharpnessIterations: config.training.sharpnessIterations,
+    sharpnessMethod: config.training.sharpnessMethod,
     checkpointEvery: config.training.checkpointEvery,
     eventCheckpoints: config.training.eventCheckpoints
       ? { prominence: config.training.eventProminence, maxCount: config.training.maxEventCheckpoints }
