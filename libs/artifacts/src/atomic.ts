@@ -21,7 +21,8 @@ function partialPath(finalPath: string, suffix = ''): string {
   return `${finalPath}${PARTIAL_MARKER}${process.pid}-${randomBytes(6).toString('hex')}${suffix}`;
 }
 
-function processIsAlive(pid: number): boolean {
+/** True while a process with this pid runs (EPERM: it runs, under another user). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { readSafetensors, sha256Hex, verifyManifest, writeFileAtomically, writeFolderAtomically, writeSafetensors, writeTable, type TableRow } from '@lrscape/artifacts';
+import { processIsAlive, readSafetensors, sha256Hex, verifyManifest, writeFileAtomically, writeFolderAtomically, writeSafetensors, writeTable, type TableRow } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
 import { initModelParameters, ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
 import { checkpointFileName, peakLearningRate, trainFullBatchGD, writeCheckpoint, type ResumeState } from '@lrscape/train';
@@ -164,7 +164,7 @@ async function lockRun(lockFile: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processIsAlive(holder)) {
         throw new Error(`${lockFile}: another process (pid ${holder}) is training this run; wait for it or stop it`);
       }
       await rm(lockFile, { force: true });
@@ -172,14 +172,6 @@ async function lockRun(lockFile: string): Promise<() => Promise<void>> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The last resume point of an interrupted run, if it belongs to the same config and its files are intact. */
 async function loadResumePoint(dir: string, trainHash: string): Promise<{ state: ResumeState; seconds: number } | null> {
