@@ -140,7 +140,9 @@ async function ours(objective: MlpObjective, theta: Float32Array, warmVectors: F
     }
     if (result.hvps === null) return result;
     // Smallest Krylov dimension that meets the target (an oracle: a real run cannot know it in advance).
-    let lo = COUNT;
+    // A looser tolerance's run that failed was the Krylov space of its dimension: the answer lies above it.
+    const failed = result.scan.filter((step) => step.worst > TARGET).map((step) => step.hvps);
+    let lo = Math.max(COUNT, ...failed.map((k) => k + 1));
     let hi = result.hvps;
     while (lo < hi) {
       const k = (lo + hi) >> 1;
