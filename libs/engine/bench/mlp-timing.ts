@@ -1,13 +1,15 @@
 /**
- * Timing of the engine's MLP on the selected backend (not a test): ms per lossAndGradient, per
- * curvatureAt and per HVP, median of 5 after one warm-up.
- * Run: npx tsx libs/engine/bench/mlp-timing.ts [backend]   (default: LRSCAPE_BACKEND or auto)
+ * Timing of the engine's MLP on the selected backend (not a test): ms per lossAndGradient, per curvatureAt,
+ * per lossGradientAndCurvature (both from one pass), per HVP and per blockHvp(1), median of REPEATS after one
+ * warm-up, wall clock (other processes on the machine count: run it on a quiet one, or compare side by side).
+ * Run: npx tsx libs/engine/bench/mlp-timing.ts [backend] [N] [workers]   (default: LRSCAPE_BACKEND or auto, 2048, LRSCAPE_WORKERS or 1)
  */
 import { createRng } from '@lrscape/linalg';
 import { MlpObjective, initMlpParameters, mlpLayout, selectBackend, type BackendName, type MlpSpec } from '@lrscape/engine';
 
-const N = 2048;
-const REPEATS = 5;
+const N = Number(process.argv[3] ?? 2048);
+const WORKERS = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
+const REPEATS = 7;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,33 +29,29 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 
 async function bench(spec: MlpSpec): Promise<void> {
   const rng = createRng(1);
-  const x = Float32Array.from({ length: N * spec.inputDim }, () => rng.normal());
+  const x = Float32Array.from({ length: N * spec.inputDim }, () => rng.uniform());
   const y = new Float32Array(N * spec.outputDim);
   if (spec.loss === 'mse') for (let i = 0; i < y.length; i++) y[i] = rng.normal();
   else for (let n = 0; n < N; n++) y[n * spec.outputDim + rng.int(spec.outputDim)] = 1;
-  const objective = new MlpObjective(spec, { x, y, n: N });
+  const objective = new MlpObjective(spec, { x, y, n: N }, { workers: WORKERS });
   const theta = initMlpParameters(spec, 0);
   const P = mlpLayout(spec).size;
   const v = Float64Array.from({ length: P }, () => rng.normal());
   const gradMs = await time(() => objective.lossAndGradient(theta));
-  let curvatureMs = 0;
-  {
-    const t0 = performance.now();
-    const c = await objective.curvatureAt(theta);
-    curvatureMs = performance.now() - t0;
-    c.dispose();
-  }
+  const curvatureMs = await time(async () => (await objective.curvatureAt(theta)).dispose());
+  const fusedMs = await time(async () => (await objective.lossGradientAndCurvature(theta)).curvature.dispose());
   const curvature = await objective.curvatureAt(theta);
   const hvpMs = await time(() => curvature.hvp(v));
   const block1 = curvature.blockHvp(1);
   const v1 = v.subarray(0, spec.hidden[spec.hidden.length - 1] * spec.outputDim + spec.outputDim);
   const block1Ms = await time(() => block1(Float64Array.from(v1)));
   curvature.dispose();
+  const threads = objective.workers;
   objective.dispose();
   const name = `${spec.inputDim}-${spec.hidden.join('-')}-${spec.outputDim} ${spec.activation}-${spec.loss}`;
   console.log(
-    `${name}  P=${P} N=${N}: lossAndGradient ${gradMs.toFixed(1)} ms, curvatureAt ${curvatureMs.toFixed(1)} ms, ` +
-      `hvp ${hvpMs.toFixed(1)} ms, blockHvp(1) ${block1Ms.toFixed(1)} ms`,
+    `${name}  P=${P} N=${N} threads=${threads}: lossAndGradient ${gradMs.toFixed(1)} ms, curvatureAt ${curvatureMs.toFixed(1)} ms, ` +
+      `lossGradientAndCurvature ${fusedMs.toFixed(1)} ms, hvp ${hvpMs.toFixed(1)} ms, blockHvp(1) ${block1Ms.toFixed(1)} ms`,
   );
 }
 

@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
+import { activationOps } from './activations';
+import { cnnForwardState, cnnWeightsFromFlat, disposeCnnWeights } from './cnn';
 import { convForward } from './conv';
 import { ACTIVATIONS, LOSSES, cnnGeometry, lastLayersBlock, modelLayout, type Activation, type CnnSpec, type LossKind, type MlpSpec, type Pooling } from './layout';
 import { MlpObjective, ModelObjective, type CurvatureState } from './objective';
@@ -298,5 +300,29 @@ describe('tfjs CNN on the cpu backend', () => {
       curvature.dispose();
       objective.dispose();
     }
+  });
+});
+
+describe('max-pool routing', () => {
+  // One 1×1 conv (kernel 1, bias 0) on a 2×2×1 input, so z = x, then σ and one 2×2 max-pool window.
+  async function routing(activation: Activation, x: number[]): Promise<number[]> {
+    const spec: CnnSpec = { kind: 'cnn', inputShape: [2, 2, 1], conv: [{ filters: 1, kernelSize: 1 }], pool: 'max', dense: [], outputDim: 1, activation, loss: 'mse' };
+    const theta = new Float32Array(modelLayout(spec).size);
+    theta[0] = 1; // the conv kernel; its bias and the dense layer stay 0
+    const weights = cnnWeightsFromFlat(modelLayout(spec), 1, theta);
+    const routed = tf.tidy(() => cnnForwardState(weights, activationOps(activation), cnnGeometry(spec).convs, tf.tensor4d(x, [1, 2, 2, 1]), false).convs[0].routing.weights!);
+    const values = Array.from(await routed.data());
+    disposeCnnWeights(weights);
+    routed.dispose();
+    return values;
+  }
+
+  it('follows z for a monotone σ: relu zeros are no tie, the largest z gets the window', async () => {
+    expect(await routing('relu', [-1, -2, -3, -0.5])).toEqual([0, 0, 0, 1]);
+    expect(await routing('tanh', [0.2, 0.7, -0.1, 0.3])).toEqual([0, 1, 0, 0]);
+  });
+
+  it('follows σ(z) for gelu, which is not monotone (gelu(−3) > gelu(−0.5))', async () => {
+    expect(await routing('gelu', [-1, -2, -3, -0.5])).toEqual([0, 0, 1, 0]);
   });
 });

@@ -16,7 +16,6 @@ import type { LossOps } from './losses';
 import {
   backward,
   disposeWeights as disposeMlpWeights,
-  flatGradient,
   forward as mlpForward,
   forwardState as mlpForwardState,
   rOperator,
@@ -125,7 +124,9 @@ export function cnnForwardState(weights: CnnWeights, act: ActivationOps, convs: 
       input: a,
       firstDerivative: act.derivative(z, s),
       secondDerivative: withSecond ? act.secondDerivative(z, s) : null,
-      routing: poolRouting(s, out, g),
+      // Max pooling is routed on z when σ is monotone (the same argmax, at float32's full resolution: a
+      // float32 σ(z) maps nearby z to one value, making ties that are not there), else on s.
+      routing: act.monotone && g.pool === 'max' ? poolRouting(z, poolForward(z, g), g) : poolRouting(s, out, g),
     });
     a = out;
   });
@@ -160,13 +161,13 @@ export function cnnBackward(state: CnnForwardState, bound: BoundCnnWeights, conv
   return { convDeltas, convUpstream, head };
 }
 
-/** [gK_0, gb_0, …, gK_{C−1}, gb_{C−1}, head…] flattened in θ's order. headInputsT[l] = (head input l)ᵀ. */
-export function cnnFlatGradient(inputs: tf.Tensor4D[], convDeltas: tf.Tensor4D[], convs: ConvGeometry[], headInputsT: tf.Tensor2D[], headDeltas: tf.Tensor2D[]): tf.Tensor1D {
+/** [gK_0, gb_0, …, gK_{C−1}, gb_{C−1}, head…] flattened in θ's order; headGradient: the head's flat gradient (mlp.flatGradient). */
+export function cnnFlatGradient(inputs: tf.Tensor4D[], convDeltas: tf.Tensor4D[], convs: ConvGeometry[], headGradient: tf.Tensor1D): tf.Tensor1D {
   const parts: tf.Tensor1D[] = [];
   convs.forEach((g, i) => {
     parts.push(tf.reshape(convKernelGradient(inputs[i], convDeltas[i], g), [-1]), convBiasGradient(convDeltas[i]));
   });
-  parts.push(flatGradient(headInputsT, headDeltas));
+  parts.push(headGradient);
   return tf.concat(parts);
 }
 

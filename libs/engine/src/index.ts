@@ -20,7 +20,7 @@ export {
   type ParameterSlot,
   type Pooling,
 } from './layout';
-export { MlpObjective, ModelObjective, type Batch, type CurvatureState, type Evaluation } from './objective';
+export { MlpObjective, ModelObjective, resolveWorkers, type Batch, type CurvatureState, type Evaluation, type ObjectiveOptions } from './objective';
 export {
   referenceGradient,
   referenceHessian,

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
 import { ACTIVATIONS, LOSSES, lastLayersBlock, mlpLayout, type MlpSpec } from './layout';
+import { disposeWeights, gradientRoutes, weightsFromFlat } from './mlp';
 import { MlpObjective, type CurvatureState } from './objective';
 import { referenceGradient, referenceHessian, referenceLoss } from './reference';
 import { matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing';
@@ -68,6 +69,46 @@ describe.each(ACTIVATIONS.flatMap((activation) => LOSSES.map((loss) => ({ activa
     });
   },
 );
+
+describe.each([
+  { activation: 'tanh', loss: 'cross_entropy' },
+  { activation: 'relu', loss: 'mse' },
+  { activation: 'gelu', loss: 'mse' },
+] as const)('both weight-gradient routes on hidden layers, $activation + $loss', ({ activation, loss }) => {
+  // 3 → 2 → 5 → 3 → 2: layer 1 widens (a[1]ᵀ is transposed), layers 2 and 3 narrow (δᵀ is); layer 0 narrows too, but x's transpose is given.
+  const spec: MlpSpec = { inputDim: 3, hidden: [2, 5, 3], outputDim: 2, activation, loss };
+  const layout = mlpLayout(spec);
+  const P = layout.size;
+  const batch = tinyBatch(spec, 7, 23);
+  const theta = randomTheta(spec, 5);
+
+  it('routes as documented', () => {
+    const weights = weightsFromFlat(layout, theta.f32);
+    expect(gradientRoutes(weights, true)).toEqual(['input', 'input', 'delta', 'delta']);
+    expect(gradientRoutes(weights, false)).toEqual(['delta', 'input', 'delta', 'delta']);
+    disposeWeights(weights);
+  });
+
+  it('gradient, HVP and every block HVP match the reference', async () => {
+    const H = referenceHessian(spec, theta.f64, batch);
+    const objective = new MlpObjective(spec, batch, { chunkSize: 4 });
+    const curvature = await objective.curvatureAt(theta.f32);
+    try {
+      const { gradient } = await objective.lossAndGradient(theta.f32);
+      expect(relError(gradient, referenceGradient(spec, theta.f64, batch))).toBeLessThan(1e-5);
+      const v = randomVector(P, 11);
+      expect(relError(await curvature.hvp(v), matVec(H, P, P, v))).toBeLessThan(1e-5);
+      for (const k of [1, 2, 3]) {
+        const { offset, size } = lastLayersBlock(layout, k);
+        const w = randomVector(size, 12 + k);
+        expect(relError(await curvature.blockHvp(k)(w), matVec(subBlock(H, P, offset, size), size, size, w))).toBeLessThan(1e-5);
+      }
+    } finally {
+      curvature.dispose();
+      objective.dispose();
+    }
+  });
+});
 
 describe('tfjs MLP on the cpu backend', () => {
   afterAll(async () => {

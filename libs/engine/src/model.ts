@@ -19,13 +19,41 @@ import {
 } from './cnn';
 import { cnnGeometry, isCnnSpec, modelDims, modelLayout, type CnnSpec, type ConvGeometry, type MlpSpec, type ModelSpec, type ParameterLayout } from './layout';
 import { lossOps, type LossOps } from './losses';
-import { backward, disposeWeights, flatGradient, forward, forwardState, rOperator, weightsFromFlat, type CurvatureCache, type ForwardState, type MlpWeights } from './mlp';
+import {
+  backward,
+  curvatureCache,
+  curvatureCacheTensors,
+  disposeWeights,
+  flatGradient,
+  forward,
+  forwardState,
+  gradientRoutes,
+  layerTransposes,
+  rOperator,
+  transposedKernelsFromFlat,
+  weightsFromFlat,
+  type CurvatureCache,
+  type MlpWeights,
+} from './mlp';
+
+/** A direction of the MLP: its layer tensors and VW_lᵀ (null where not needed). */
+interface MlpDirection {
+  weights: MlpWeights;
+  kernelsT: (tf.Tensor2D | null)[];
+}
 
 /** One chunk's input: the model's input tensor, and θ-independent tensors its backward pass reuses (the MLP's xᵀ). */
 export interface ModelInput {
   x: tf.Tensor;
   /** Built on first need by Model.backwardInput, outside any tidy; null until then or when the model has none. */
   xT: tf.Tensor | null;
+}
+
+/** f, the chunk's loss sum and its share of ∇L (θ's order). */
+export interface ChunkGradient {
+  f: tf.Tensor2D;
+  lossSum: tf.Scalar;
+  gradient: tf.Tensor1D;
 }
 
 /**
@@ -35,10 +63,12 @@ export interface ModelInput {
 export interface BoundModel<Cache = unknown, Direction = unknown> {
   /** f = network output for one chunk. */
   forward(input: ModelInput): tf.Tensor2D;
-  /** f, the chunk's loss sum and its share of ∇L (θ's order). */
-  lossAndGradient(input: ModelInput, y: tf.Tensor2D, invN: number): { f: tf.Tensor2D; lossSum: tf.Scalar; gradient: tf.Tensor1D };
-  /** The chunk's curvature cache and the tensors made for it (the caller keeps them; the input's are not among them). */
-  curvature(input: ModelInput, y: tf.Tensor2D, invN: number): { cache: Cache; tensors: tf.Tensor[] };
+  lossAndGradient(input: ModelInput, y: tf.Tensor2D, invN: number): ChunkGradient;
+  /**
+   * The chunk's curvature cache and the tensors made for it (the caller keeps them; the input's are not among
+   * them); withGradient: also the chunk's ChunkGradient, from the same forward and backward pass.
+   */
+  curvature(input: ModelInput, y: tf.Tensor2D, invN: number, withGradient: boolean): { cache: Cache; tensors: tf.Tensor[]; gradient: ChunkGradient | null };
   /** A direction v (length of the block of layers first..L−1, v[0] at θ's offset) as the model's tensors; not in a tidy. */
   direction(v: Float32Array, first: number, offset: number): Direction;
   disposeDirection(direction: Direction): void;
@@ -90,53 +120,44 @@ class MlpModel implements Model {
     return tf.transpose(x);
   }
 
-  bind(theta: Float32Array): BoundModel<CurvatureCache, { weights: MlpWeights; kernelsT: tf.Tensor2D[] }> {
+  bind(theta: Float32Array): BoundModel<CurvatureCache, MlpDirection> {
     const { layout, act, loss } = this;
     const weights = weightsFromFlat(layout, theta);
-    const kernelsT = weights.kernels.map((w) => tf.transpose(w));
-    const inputsT = (input: ModelInput, state: ForwardState) => [input.xT as tf.Tensor2D, ...state.inputs.slice(1).map((a) => tf.transpose(a))];
+    // W_lᵀ for the backward pass and the R-operator's; W_0ᵀ is never needed (nothing flows below x).
+    const kernelsT = transposedKernelsFromFlat(layout, theta, (l) => l > 0);
+    const routes = gradientRoutes(weights, true);
+    const pass = (input: ModelInput, y: tf.Tensor2D, invN: number, withSecond: boolean) => {
+      const state = forwardState(weights, act, input.x as tf.Tensor2D, withSecond);
+      const output = loss.outputState(state.f, y, invN);
+      const back = backward(state, kernelsT, output.delta);
+      const transposes = layerTransposes(routes, state.inputs, back.deltas, input.xT as tf.Tensor2D);
+      return { state, output, back, transposes };
+    };
+    const chunkGradient = ({ state, output, back, transposes }: ReturnType<typeof pass>): ChunkGradient => ({
+      f: state.f,
+      lossSum: output.lossSum,
+      gradient: flatGradient(routes, state.inputs, back.deltas, transposes),
+    });
     return {
       forward: (input) => forward(weights, act, input.x as tf.Tensor2D),
-      lossAndGradient(input, y, invN) {
-        const state = forwardState(weights, act, input.x as tf.Tensor2D, false);
-        const output = loss.outputState(state.f, y, invN);
-        const { deltas } = backward(state, kernelsT, output.delta);
-        return { f: state.f, lossSum: output.lossSum, gradient: flatGradient(inputsT(input, state), deltas) };
-      },
-      curvature(input, y, invN) {
-        const state = forwardState(weights, act, input.x as tf.Tensor2D, true);
-        const output = loss.outputState(state.f, y, invN);
-        const { deltas, upstream } = backward(state, kernelsT, output.delta);
-        const cache: CurvatureCache = {
-          inputs: state.inputs,
-          inputsT: inputsT(input, state),
-          firstDerivatives: state.firstDerivatives,
-          curvature: state.secondDerivatives.map((d2, l) => (d2 === null ? null : tf.mul<tf.Tensor2D>(upstream[l], d2))),
-          deltas,
-          lossSaved: output.saved,
-        };
-        const tensors = [
-          ...cache.inputs.slice(1),
-          ...cache.inputsT.slice(1),
-          ...cache.firstDerivatives,
-          ...cache.curvature,
-          ...cache.deltas,
-          cache.lossSaved,
-        ].filter(notNull);
-        return { cache, tensors };
+      lossAndGradient: (input, y, invN) => chunkGradient(pass(input, y, invN, false)),
+      curvature(input, y, invN, withGradient) {
+        const result = pass(input, y, invN, true);
+        const cache = curvatureCache(routes, result.state, result.back, result.transposes, result.output.saved);
+        return { cache, tensors: curvatureCacheTensors(cache, false), gradient: withGradient ? chunkGradient(result) : null };
       },
       direction(v, first, offset) {
-        const dir = weightsFromFlat(layout, v, first, offset);
-        return { weights: dir, kernelsT: dir.kernels.map((w) => tf.transpose(w)) };
+        // VW_lᵀ is needed for the layers after the block's first.
+        return { weights: weightsFromFlat(layout, v, first, offset), kernelsT: transposedKernelsFromFlat(layout, v, (l) => l > first, first, offset) };
       },
       disposeDirection(dir) {
         disposeWeights(dir.weights);
-        for (const t of dir.kernelsT) t.dispose();
+        for (const t of dir.kernelsT) t?.dispose();
       },
       rOperator: (cache, dir, first, invN) => rOperator(cache, weights, kernelsT, dir.weights, dir.kernelsT, first, loss, invN),
       dispose() {
         disposeWeights(weights);
-        for (const t of kernelsT) t.dispose();
+        for (const t of kernelsT) t?.dispose();
       },
     };
   }
@@ -177,28 +198,32 @@ class CnnModel implements Model {
     const C = convs.length;
     const bound = bindCnnWeights(cnnWeightsFromFlat(layout, C, theta));
     const { weights } = bound;
+    // The head's first input is the flattened last feature map (made per pass, never given transposed).
+    const routes = gradientRoutes(weights.head, false);
+    const pass = (input: ModelInput, y: tf.Tensor2D, invN: number, withSecond: boolean) => {
+      const state = cnnForwardState(weights, act, convs, input.x as tf.Tensor4D, withSecond);
+      const output = loss.outputState(state.head.f, y, invN);
+      const back = cnnBackward(state, bound, convs, output.delta);
+      const transposes = layerTransposes(routes, state.head.inputs, back.head.deltas, null);
+      return { state, output, back, transposes };
+    };
+    const chunkGradient = ({ state, output, back, transposes }: ReturnType<typeof pass>): ChunkGradient => ({
+      f: state.head.f,
+      lossSum: output.lossSum,
+      gradient: cnnFlatGradient(
+        state.convs.map((layer) => layer.input),
+        back.convDeltas,
+        convs,
+        flatGradient(routes, state.head.inputs, back.head.deltas, transposes),
+      ),
+    });
     return {
       forward: (input) => cnnForward(weights, act, convs, input.x as tf.Tensor4D),
-      lossAndGradient(input, y, invN) {
-        const state = cnnForwardState(weights, act, convs, input.x as tf.Tensor4D, false);
-        const output = loss.outputState(state.head.f, y, invN);
-        const back = cnnBackward(state, bound, convs, output.delta);
-        const headInputsT = state.head.inputs.map((a) => tf.transpose(a));
-        const inputs = state.convs.map((layer) => layer.input);
-        return { f: state.head.f, lossSum: output.lossSum, gradient: cnnFlatGradient(inputs, back.convDeltas, convs, headInputsT, back.head.deltas) };
-      },
-      curvature(input, y, invN) {
-        const state = cnnForwardState(weights, act, convs, input.x as tf.Tensor4D, true);
-        const output = loss.outputState(state.head.f, y, invN);
-        const back = cnnBackward(state, bound, convs, output.delta);
-        const head: CurvatureCache = {
-          inputs: state.head.inputs,
-          inputsT: state.head.inputs.map((a) => tf.transpose(a)),
-          firstDerivatives: state.head.firstDerivatives,
-          curvature: state.head.secondDerivatives.map((d2, l) => (d2 === null ? null : tf.mul<tf.Tensor2D>(back.head.upstream[l], d2))),
-          deltas: back.head.deltas,
-          lossSaved: output.saved,
-        };
+      lossAndGradient: (input, y, invN) => chunkGradient(pass(input, y, invN, false)),
+      curvature(input, y, invN, withGradient) {
+        const result = pass(input, y, invN, true);
+        const { state, back } = result;
+        const head = curvatureCache(routes, state.head, back.head, result.transposes, result.output.saved);
         const cache: CnnCurvatureCache = {
           convs: state.convs.map((layer, i) => ({
             input: layer.input,
@@ -212,14 +237,9 @@ class CnnModel implements Model {
         const tensors = [
           ...cache.convs.slice(1).map((layer) => layer.input),
           ...cache.convs.flatMap((layer) => [layer.firstDerivative, layer.curvature, layer.delta, layer.routing.weights]),
-          ...head.inputs,
-          ...head.inputsT,
-          ...head.firstDerivatives,
-          ...head.curvature,
-          ...head.deltas,
-          head.lossSaved,
+          ...curvatureCacheTensors(head, true),
         ].filter(notNull);
-        return { cache, tensors };
+        return { cache, tensors, gradient: withGradient ? chunkGradient(result) : null };
       },
       direction: (v, first, offset) => bindCnnWeights(cnnWeightsFromFlat(layout, C, v, first, offset)),
       disposeDirection: (dir) => disposeBoundCnnWeights(dir),

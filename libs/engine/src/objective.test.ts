@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@lrscape/linalg';
 import { selectBackend } from './backend';
-import { mlpLayout, type MlpSpec } from './layout';
-import { MlpObjective } from './objective';
+import { lastLayersBlock, mlpLayout, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
+import { MlpObjective, ModelObjective } from './objective';
 import { referenceLoss } from './reference';
 import { matVec, randomTheta, randomVector, relError, tinyBatch } from './testing';
 
@@ -155,6 +155,40 @@ describe('MlpObjective', () => {
     await expect(curvature.hvp(new Float64Array(3))).rejects.toThrow(/v has 3 entries/);
     expect(() => curvature.blockHvp(3)).toThrow(/\[1, 2\]/);
     curvature.dispose();
+    objective.dispose();
+  });
+});
+
+describe('lossGradientAndCurvature', () => {
+  const mlp: MlpSpec = { inputDim: 4, hidden: [6, 3], outputDim: 3, activation: 'tanh', loss: 'cross_entropy' };
+  const cnn: CnnSpec = { kind: 'cnn', inputShape: [5, 5, 2], conv: [{ filters: 3, kernelSize: 3 }], pool: 'max', dense: [4], outputDim: 3, activation: 'tanh', loss: 'mse' };
+
+  it.each([
+    { name: 'MLP', spec: mlp as ModelSpec },
+    { name: 'CNN', spec: cnn as ModelSpec },
+  ])('$name: gives lossAndGradient’s values and curvatureAt’s HVPs from one pass, and frees its tensors', async ({ spec }) => {
+    const batch = tinyBatch(spec, 11, 71);
+    const theta = randomTheta(spec, 4);
+    const objective = new ModelObjective(spec, batch, { chunkSize: 4 });
+    const separate = await objective.lossAndGradient(theta.f32); // also builds the cached xᵀ
+    const baseline = tf.memory().numTensors;
+    const fused = await objective.lossGradientAndCurvature(theta.f32);
+    expect(fused.loss).toBe(separate.loss);
+    expect(fused.accuracy).toBe(separate.accuracy);
+    expect(fused.gradient).toEqual(separate.gradient);
+    const curvature = await objective.curvatureAt(theta.f32);
+    const P = modelLayout(spec).size;
+    for (const seed of [1, 2]) {
+      const v = randomVector(P, seed);
+      expect(await fused.curvature.hvp(v)).toEqual(await curvature.hvp(v));
+    }
+    const k = 2;
+    const w = randomVector(lastLayersBlock(modelLayout(spec), k).size, 3);
+    expect(await fused.curvature.blockHvp(k)(w)).toEqual(await curvature.blockHvp(k)(w));
+    expect(fused.curvature.hvpCount).toBe(3);
+    curvature.dispose();
+    fused.curvature.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
     objective.dispose();
   });
 });

@@ -3,15 +3,20 @@
  * fixed θ a curvature state whose HVPs (full, or the block of the last k layers) feed Lanczos in linalg.
  * The model kind only enters through model.ts; everything here is the same for every kind.
  *
- * The batch is held in row chunks (option chunkSize) so memory stays bounded; each chunk's sums are read
- * back and added in float64 in JS, so the chunking changes results only by float32 rounding inside chunks.
+ * The batch's rows are held by shards (shard.ts): one in this thread, or with the option `workers` one per
+ * thread, the others in worker threads (pool.ts). Each returns its sums; they are added here in float64, in
+ * row order, so the split changes results only by float32 rounding inside shards (as chunking does inside a
+ * shard).
  */
 import * as tf from '@tensorflow/tfjs';
-import { lastLayersBlock, modelDims, type MlpSpec, type ModelSpec, type ParameterLayout } from './layout';
-import { createModel, type BoundModel, type Model, type ModelInput } from './model';
+import type { BackendName } from './backend';
 import { checkBatch, type Batch } from './batch';
+import { lastLayersBlock, modelDims, modelLayout, type MlpSpec, type ModelSpec, type ParameterLayout } from './layout';
+import { RemoteShard } from './pool';
+import { classLabels, DEFAULT_CHUNK_SIZE, LocalShard, type Shard, type ShardCurvature, type ShardGradient, type ShardSums } from './shard';
 
 export type { Batch } from './batch';
+export { DEFAULT_CHUNK_SIZE } from './shard';
 
 /** accuracy: share of rows with argmax f = label (labels given, or argmax y when outputDim > 1), else null. */
 export interface Evaluation {
@@ -32,184 +37,166 @@ export interface CurvatureState {
   dispose(): void;
 }
 
-export const DEFAULT_CHUNK_SIZE = 4096;
-
-interface Chunk extends ModelInput {
-  rows: number;
-  y: tf.Tensor2D;
-  labels: tf.Tensor1D | null;
+export interface ObjectiveOptions {
+  /** Rows per chunk on the backend (memory bound); default 4096. */
+  chunkSize?: number;
+  /**
+   * Threads the batch's rows are split over: this one and workers − 1 worker threads, each holding its rows
+   * on its own backend (the one active here), for the wasm and cpu backends, which compute on one core;
+   * tensorflow(-gpu) use every core already and ignore it. Default: LRSCAPE_WORKERS, else 1.
+   */
+  workers?: number;
 }
 
-/** Class per row: the given labels, else argmax of y when outputDim > 1, else none. */
-function classLabels(outputDim: number, batch: Batch): Int32Array | null {
-  if (batch.labels !== undefined) return batch.labels;
-  if (outputDim <= 1) return null;
-  const labels = new Int32Array(batch.n);
-  for (let n = 0; n < batch.n; n++) {
-    let best = 0;
-    for (let c = 1; c < outputDim; c++) {
-      if (batch.y[n * outputDim + c] > batch.y[n * outputDim + best]) best = c;
-    }
-    labels[n] = best;
+/** The `workers` option, else LRSCAPE_WORKERS, else 1; a positive integer. */
+export function resolveWorkers(requested?: number): number {
+  const env = process.env.LRSCAPE_WORKERS;
+  const value = requested ?? (env === undefined || env === '' ? 1 : Number(env));
+  if (!Number.isInteger(value) || value < 1) {
+    const source = requested !== undefined ? 'workers' : 'LRSCAPE_WORKERS';
+    throw new Error(`${source} must be a positive integer, got ${requested ?? env}`);
   }
-  return labels;
+  return value;
 }
 
-/** The model's input tensor for rows x [rows, inputDim]; frees x when the model made a new tensor of it. */
-function modelInput(model: Model, x: tf.Tensor2D): tf.Tensor {
-  const input = model.input(x);
-  if (input !== x) x.dispose();
-  return input;
+/** The backend shards in worker threads run: the active one, when it computes on one core (wasm, cpu). */
+function poolableBackend(): BackendName | null {
+  const name = tf.getBackend();
+  return name === 'wasm' || name === 'cpu' ? name : null;
+}
+
+/** Rows [start, end) of batch (copies), labels resolved. */
+function rowsOf(batch: Batch, labels: Int32Array | null, inputDim: number, outputDim: number, start: number, end: number): Batch {
+  return {
+    n: end - start,
+    x: batch.x.slice(start * inputDim, end * inputDim),
+    y: batch.y.slice(start * outputDim, end * outputDim),
+    ...(labels === null ? {} : { labels: labels.slice(start, end) }),
+  };
+}
+
+/** Splits n rows into `parts` contiguous counts differing by at most one. */
+function split(n: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor((n * (i + 1)) / parts) - Math.floor((n * i) / parts));
+}
+
+function addInto(target: Float64Array, values: Float64Array): void {
+  for (let i = 0; i < target.length; i++) target[i] += values[i];
 }
 
 export class ModelObjective {
   readonly layout: ParameterLayout;
-  private readonly model: Model;
+  /** Threads the batch is split over (1: this thread only). */
+  readonly workers: number;
   private readonly n: number;
-  private readonly chunkSize: number;
+  private readonly inputDim: number;
+  private readonly outputDim: number;
   private readonly hasLabels: boolean;
-  private chunks: Chunk[];
+  /** In row order; shards[0] is this thread's. */
+  private shards: Shard[];
   private disposed = false;
 
-  constructor(spec: ModelSpec, batch: Batch, options: { chunkSize?: number } = {}) {
-    this.model = createModel(spec);
-    this.layout = this.model.layout;
+  constructor(spec: ModelSpec, batch: Batch, options: ObjectiveOptions = {}) {
+    this.layout = modelLayout(spec);
     checkBatch(spec, batch);
     this.n = batch.n;
-    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) {
+    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       throw new Error(`${new.target.name}: chunkSize must be a positive integer, got ${options.chunkSize}`);
     }
-    const { inputDim, outputDim } = modelDims(spec);
-    const labels = classLabels(outputDim, batch);
+    const requested = resolveWorkers(options.workers);
+    const backend = poolableBackend();
+    ({ inputDim: this.inputDim, outputDim: this.outputDim } = modelDims(spec));
+    const labels = classLabels(this.outputDim, batch);
     this.hasLabels = labels !== null;
-    this.chunks = [];
-    for (let start = 0; start < batch.n; start += this.chunkSize) {
-      const end = Math.min(batch.n, start + this.chunkSize);
-      const rows = end - start;
-      // slice() copies: a backend may keep the array it is given, and the caller's arrays stay theirs.
-      this.chunks.push({
-        rows,
-        x: modelInput(this.model, tf.tensor2d(batch.x.slice(start * inputDim, end * inputDim), [rows, inputDim])),
-        y: tf.tensor2d(batch.y.slice(start * outputDim, end * outputDim), [rows, outputDim]),
-        labels: labels === null ? null : tf.tensor1d(labels.slice(start, end), 'int32'),
-        xT: null,
-      });
+    this.workers = backend === null ? 1 : Math.min(requested, batch.n);
+    if (this.workers === 1) {
+      this.shards = [new LocalShard(spec, labels === null ? batch : { ...batch, labels }, chunkSize, batch.n)];
+      return;
     }
+    let start = 0;
+    this.shards = split(batch.n, this.workers).map((rows, i) => {
+      const shardBatch = rowsOf(batch, labels, this.inputDim, this.outputDim, start, start + rows);
+      start += rows;
+      if (i === 0) return new LocalShard(spec, shardBatch, chunkSize, batch.n);
+      return new RemoteShard({ spec, batch: shardBatch, chunkSize, totalRows: batch.n, backend: backend! });
+    });
   }
 
   private live(): void {
     if (this.disposed) throw new Error(`${this.constructor.name} used after dispose()`);
   }
 
-  private bind(theta: Float32Array): BoundModel {
+  private checkTheta(theta: Float32Array): void {
     if (theta.length !== this.layout.size) {
       throw new Error(`θ has ${theta.length} entries, the layout has ${this.layout.size}`);
     }
-    return this.model.bind(theta);
   }
 
-  /** The chunk with its backward-pass input built (outside any tidy, kept with the chunk). */
-  private withBackwardInput(chunk: Chunk): Chunk {
-    if (chunk.xT === null) chunk.xT = this.model.backwardInput(chunk.x);
-    return chunk;
+  /** call on every shard, in row order, started last to first: the worker threads' requests go out before this thread computes its own. */
+  private startOnShards<T>(call: (shard: Shard, index: number) => Promise<T>): Promise<T>[] {
+    const results: Promise<T>[] = new Array(this.shards.length);
+    for (let i = this.shards.length - 1; i >= 0; i--) results[i] = call(this.shards[i], i);
+    return results;
   }
 
-  /** [lossSum] or [lossSum, correct] for one chunk. */
-  private stats(f: tf.Tensor2D, lossSum: tf.Scalar, chunk: Chunk): tf.Tensor1D {
-    if (chunk.labels === null) return tf.reshape(lossSum, [1]);
-    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(f, 1), chunk.labels), 'float32'));
-    return tf.stack([lossSum, correct]) as tf.Tensor1D;
+  private onShards<T>(call: (shard: Shard, index: number) => Promise<T>): Promise<T[]> {
+    return Promise.all(this.startOnShards(call));
   }
 
-  private evaluation(lossSum: number, correct: number): Evaluation {
+  private evaluation(sums: ShardSums[]): Evaluation {
+    let lossSum = 0;
+    let correct = 0;
+    for (const s of sums) {
+      lossSum += s.lossSum;
+      correct += s.correct;
+    }
     return { loss: lossSum / this.n, accuracy: this.hasLabels ? correct / this.n : null };
+  }
+
+  private gradientEvaluation(sums: ShardGradient[]): Evaluation & { gradient: Float32Array } {
+    const gradient = sums[0].gradient;
+    for (let i = 1; i < sums.length; i++) addInto(gradient, sums[i].gradient);
+    return { ...this.evaluation(sums), gradient: Float32Array.from(gradient) };
   }
 
   async evaluate(theta: Float32Array): Promise<Evaluation> {
     this.live();
-    const bound = this.bind(theta);
-    const loss = this.model.loss;
-    try {
-      let lossSum = 0;
-      let correct = 0;
-      for (const chunk of this.chunks) {
-        const out = tf.tidy(() => {
-          const f = bound.forward(chunk);
-          return this.stats(f, loss.lossSum(f, chunk.y), chunk);
-        });
-        const values = await out.data();
-        out.dispose();
-        lossSum += values[0];
-        correct += values[1] ?? 0;
-      }
-      return this.evaluation(lossSum, correct);
-    } finally {
-      bound.dispose();
-    }
+    this.checkTheta(theta);
+    return this.evaluation(await this.onShards((shard) => shard.evaluate(theta)));
   }
 
   async lossAndGradient(theta: Float32Array): Promise<Evaluation & { gradient: Float32Array }> {
     this.live();
-    const P = this.layout.size;
-    const bound = this.bind(theta);
-    const invN = 1 / this.n;
-    try {
-      const gradient = new Float64Array(P);
-      let lossSum = 0;
-      let correct = 0;
-      for (const chunk of this.chunks) {
-        this.withBackwardInput(chunk);
-        const out = tf.tidy(() => {
-          const result = bound.lossAndGradient(chunk, chunk.y, invN);
-          return tf.concat([result.gradient, this.stats(result.f, result.lossSum, chunk)]);
-        });
-        const values = await out.data();
-        out.dispose();
-        for (let i = 0; i < P; i++) gradient[i] += values[i];
-        lossSum += values[P];
-        correct += values[P + 1] ?? 0;
-      }
-      return { ...this.evaluation(lossSum, correct), gradient: Float32Array.from(gradient) };
-    } finally {
-      bound.dispose();
-    }
+    this.checkTheta(theta);
+    return this.gradientEvaluation(await this.onShards((shard) => shard.lossAndGradient(theta)));
   }
 
   /** Network outputs f, n×outputDim row-major, for the objective's batch or for rows x (n×inputDim, the batch's layout). */
   async outputs(theta: Float32Array, x?: Float32Array, n?: number): Promise<Float32Array> {
     this.live();
-    const { inputDim, outputDim } = this.model;
+    const { inputDim, outputDim } = this;
     const rowsTotal = x === undefined ? this.n : (n ?? x.length / inputDim);
     if (x !== undefined && (!Number.isInteger(rowsTotal) || rowsTotal < 0 || x.length !== rowsTotal * inputDim)) {
       throw new Error(`outputs: x has ${x.length} values, not n·inputDim for n = ${rowsTotal}, inputDim = ${inputDim}`);
     }
-    const bound = this.bind(theta);
-    // The objective's own chunks, or chunks of x made here (and freed here).
-    const inputs: { input: ModelInput; owned: boolean }[] = [];
-    try {
-      if (x === undefined) for (const chunk of this.chunks) inputs.push({ input: chunk, owned: false });
-      else {
-        for (let start = 0; start < rowsTotal; start += this.chunkSize) {
-          const end = Math.min(rowsTotal, start + this.chunkSize);
-          const rows = tf.tensor2d(x.slice(start * inputDim, end * inputDim), [end - start, inputDim]);
-          inputs.push({ input: { x: modelInput(this.model, rows), xT: null }, owned: true });
-        }
-      }
-      const result = new Float32Array(rowsTotal * outputDim);
-      let offset = 0;
-      for (const { input } of inputs) {
-        const f = tf.tidy(() => bound.forward(input));
-        const values = await f.data();
-        f.dispose();
-        result.set(values, offset);
-        offset += values.length;
-      }
-      return result;
-    } finally {
-      bound.dispose();
-      for (const { input, owned } of inputs) if (owned) input.x.dispose();
+    this.checkTheta(theta);
+    let parts: Float32Array[];
+    if (x === undefined) parts = await this.onShards((shard) => shard.outputs(theta));
+    else if (this.shards.length === 1) parts = [await this.shards[0].outputs(theta, x.subarray(0, rowsTotal * inputDim))];
+    else {
+      const counts = split(rowsTotal, this.shards.length);
+      const starts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
+      parts = await this.onShards((shard, i) => (counts[i] === 0 ? Promise.resolve(new Float32Array(0)) : shard.outputs(theta, x.slice(starts[i] * inputDim, (starts[i] + counts[i]) * inputDim))));
     }
+    if (parts.length === 1) return parts[0];
+    const result = new Float32Array(rowsTotal * outputDim);
+    let offset = 0;
+    for (const part of parts) {
+      result.set(part, offset);
+      offset += part.length;
+    }
+    return result;
   }
 
   /**
@@ -217,45 +204,44 @@ export class ModelObjective {
    * objective's data tensors: dispose the state before the objective.
    */
   async curvatureAt(theta: Float32Array): Promise<CurvatureState> {
+    return (await this.curvatureState(theta, false)).curvature;
+  }
+
+  /**
+   * lossAndGradient and curvatureAt at θ from one forward and backward pass per chunk: the loss, accuracy
+   * and gradient of lossAndGradient (the same values), and the curvature state of curvatureAt (the same
+   * HVPs), for the cost of the gradient and a few elementwise products. For a training step that also tracks
+   * sharpness: the HVPs are then all that sharpness adds. Dispose the curvature state as curvatureAt's.
+   */
+  async lossGradientAndCurvature(theta: Float32Array): Promise<Evaluation & { gradient: Float32Array; curvature: CurvatureState }> {
+    const { curvature, sums } = await this.curvatureState(theta, true);
+    return { ...this.gradientEvaluation(sums as ShardGradient[]), curvature };
+  }
+
+  private async curvatureState(theta: Float32Array, withGradient: boolean): Promise<{ curvature: CurvatureState; sums: (ShardGradient | null)[] }> {
     this.live();
-    const bound = this.bind(theta);
-    const owned: tf.Tensor[] = [];
-    const caches: unknown[] = [];
-    const invN = 1 / this.n;
-    try {
-      for (const chunk of this.chunks) {
-        this.withBackwardInput(chunk);
-        // tidy frees the intermediates; the cache's own tensors are kept and owned by the state.
-        tf.tidy(() => {
-          const { cache, tensors } = bound.curvature(chunk, chunk.y, invN);
-          for (const t of tensors) {
-            tf.keep(t);
-            owned.push(t);
-          }
-          caches.push(cache);
-        });
-      }
-    } catch (error) {
-      bound.dispose();
-      for (const t of owned) t.dispose();
-      throw error;
+    this.checkTheta(theta);
+    const settled = await Promise.allSettled(this.startOnShards((shard) => shard.curvature(theta, withGradient)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      for (const r of settled) if (r.status === 'fulfilled') r.value.curvature.dispose();
+      throw failed.reason;
     }
-    return new ModelCurvature(this.layout, bound, caches, owned, invN);
+    const states = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<Shard['curvature']>>>).value);
+    return { curvature: new ModelCurvature(this.layout, states.map((s) => s.curvature)), sums: states.map((s) => s.sums) };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const chunk of this.chunks) {
-      for (const t of [chunk.x, chunk.y, chunk.labels, chunk.xT]) t?.dispose();
-    }
-    this.chunks = [];
+    for (const shard of this.shards) shard.dispose();
+    this.shards = [];
   }
 }
 
 /** The MLP's objective: ModelObjective for an MlpSpec (kept for callers written before the CNN). */
 export class MlpObjective extends ModelObjective {
-  constructor(spec: MlpSpec, batch: Batch, options: { chunkSize?: number } = {}) {
+  constructor(spec: MlpSpec, batch: Batch, options: ObjectiveOptions = {}) {
     super(spec, batch, options);
   }
 }
@@ -265,12 +251,10 @@ class ModelCurvature implements CurvatureState {
   private count = 0;
   private disposed = false;
 
+  /** shards: in row order, shards[0] in this thread. */
   constructor(
     private readonly layout: ParameterLayout,
-    private readonly bound: BoundModel,
-    private readonly caches: unknown[],
-    private readonly owned: tf.Tensor[],
-    private readonly invN: number,
+    private readonly shards: ShardCurvature[],
   ) {
     this.size = layout.size;
   }
@@ -295,28 +279,18 @@ class ModelCurvature implements CurvatureState {
     if (v.length !== block.size) {
       throw new Error(`HVP: v has ${v.length} entries, the ${k}-layer block has ${block.size}`);
     }
-    const first = this.layout.layerCount - k;
-    const dir = this.bound.direction(Float32Array.from(v), first, block.offset);
-    try {
-      const result = new Float64Array(block.size);
-      for (const cache of this.caches) {
-        const out = tf.tidy(() => this.bound.rOperator(cache, dir, first, this.invN));
-        const values = await out.data();
-        out.dispose();
-        for (let i = 0; i < block.size; i++) result[i] += values[i];
-      }
-      this.count++;
-      return result;
-    } finally {
-      this.bound.disposeDirection(dir);
-    }
+    const parts: Promise<Float64Array>[] = new Array(this.shards.length);
+    for (let i = this.shards.length - 1; i >= 0; i--) parts[i] = this.shards[i].apply(k, v);
+    const results = await Promise.all(parts);
+    const result = results[0];
+    for (let i = 1; i < results.length; i++) addInto(result, results[i]);
+    this.count++;
+    return result;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.bound.dispose();
-    for (const t of this.owned) t.dispose();
-    this.owned.length = 0;
+    for (const shard of this.shards) shard.dispose();
   }
 }

@@ -7,9 +7,10 @@
  * w (1 at the argmax, 0 elsewhere), max-pool(s) = Σ_window w ⊙ s. Its derivative at θ is that linear map with
  * w fixed at θ, so the R-operator is R{pool(s)} = Σ_window w ⊙ R{s} and the adjoint routes g to the argmax,
  * both with the same w taken at θ (exact wherever no window has a tie, i.e. almost everywhere). At an exact
- * m-fold tie the weight is split, 1/m to each tied position (the average of the one-sided derivatives); ties
- * in practice come from relu's zeros or a saturated float32 tanh, where σ' = 0 makes the choice irrelevant.
- * The float64 reference (reference.ts) uses the same tie rule.
+ * m-fold tie the weight is split, 1/m to each tied position (the average of the one-sided derivatives).
+ * The float64 reference (reference.ts) uses the same tie rule. For a monotone σ, cnn.ts takes w from z rather
+ * than s = σ(z) (poolRouting(z, maxPool(z))): the same argmax, without the ties that float32 rounding of σ
+ * makes (nearby z rounded to one σ(z); relu's zeros, where σ' = 0 makes the choice irrelevant anyway).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ConvGeometry } from './layout';
@@ -33,7 +34,7 @@ function spread(g: tf.Tensor4D, geometry: ConvGeometry): tf.Tensor4D {
   return extraH === 0 && extraW === 0 ? up : tf.pad(up, [[0, 0], [0, extraH], [0, extraW], [0, 0]]);
 }
 
-/** Max pooling's routing weights at θ from s and out = maxPool(s); nothing to save for 'avg' and 'none'. */
+/** Max pooling's routing weights at θ from the values s it routes on and out = maxPool(s); nothing to save for 'avg' and 'none'. */
 export function poolRouting(s: tf.Tensor4D, out: tf.Tensor4D, g: ConvGeometry): PoolRouting {
   if (g.pool !== 'max') return { weights: null };
   const [n, C] = [s.shape[0], s.shape[3]];
