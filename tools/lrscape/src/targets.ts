@@ -59,7 +59,12 @@ export function codeInputs(stage: Stage): Input[] {
 }
 
 /** The engine that will run a compute task: a GPU result is never served to a CPU run, nor the reverse. */
-const BACKEND_INPUTS: Input[] = [{ env: 'LRSCAPE_BACKEND' }, { runtime: 'node tools/lrscape/bin/backend-fingerprint.mjs' }];
+const BACKEND_INPUTS: Input[] = [
+  { env: 'LRSCAPE_BACKEND' },
+  // Row sums split over worker threads change the last float32 bits: part of the result's identity too.
+  { env: 'LRSCAPE_WORKERS' },
+  { runtime: 'node tools/lrscape/bin/backend-fingerprint.mjs' },
+];
 
 const sliceInput = (stage: string, slice: unknown): Input => ({ runtime: `echo lrscape-${stage}-slice ${sliceHash(slice)}` });
 const upstreamOutputs: Input = { dependentTasksOutputFiles: '**/*', transitive: true };
