@@ -92,3 +92,32 @@ describe('a CNN experiment', () => {
     klayer.rows.forEach((r) => expect(r.overlap_to_full).toBeGreaterThanOrEqual(0));
   });
 });
+
+describe('the optional cifar10 experiment', () => {
+  it('is left out of the graph, with the reason on the site index, until its files are there; then prepare reads them', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { writeCifar10 } = await import('../../../libs/data/src/testing/fixtures');
+    const { readDataset } = await import('@lrscape/data');
+    const shipped = shippedExperiment('cifar10');
+    workspace.writeExperiment('cifar10', { ...shipped, dataset: { ...shipped.dataset, subset: 60, testSubset: 12 } });
+    const env = workspace.env;
+    delete env.LRSCAPE_CIFAR10_DIR;
+    const projects = workspace.nxRaw('show', 'projects');
+    expect(projects.stdout).not.toMatch(/^cifar10/m);
+    workspace.nx('run', 'reports:index', '--exclude-task-dependencies');
+    expect(readFileSync(join(workspace.root, 'reports/index.html'), 'utf8')).toMatch(/cifar10[\s\S]*LRSCAPE_CIFAR10_DIR/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'cifar10-fixture-'));
+    await writeCifar10(dir, 20); // the standard binary batches, 20 records each
+    env.LRSCAPE_CIFAR10_DIR = dir;
+    try {
+      expect(workspace.nxRaw('show', 'projects').stdout).toMatch(/^cifar10$/m);
+      expect(workspace.nx('run', 'cifar10:prepare')).toEqual(['prepare cifar10']);
+      const { dataset } = await readDataset(join(workspace.root, 'artifacts/cifar10/data/train.arrow'));
+      expect([dataset.n, dataset.inputDim, dataset.outputDim]).toEqual([60, 3072, 10]);
+    } finally {
+      delete env.LRSCAPE_CIFAR10_DIR;
+    }
+  });
+});

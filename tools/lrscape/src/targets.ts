@@ -112,7 +112,12 @@ export function experimentProject(experiment: Experiment): ProjectConfig {
       prepare: {
         command: stageCommand('prepare', name),
         cache: true,
-        inputs: [sliceInput('prepare', slices.prepare), ...codeInputs('prepare')],
+        inputs: [
+          sliceInput('prepare', slices.prepare),
+          ...codeInputs('prepare'),
+          // Where CIFAR-10's files are read from, when the config leaves it to the environment.
+          ...(experiment.config.dataset.kind === 'cifar10' ? [{ env: 'LRSCAPE_CIFAR10_DIR' }] : []),
+        ],
         outputs: [`{workspaceRoot}/artifacts/${name}/data`],
         metadata: { description: `Dataset of ${name}: train/test tables in Arrow` },
       },
