@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lanczosTopEigenpairs, type LanczosResult } from './lanczos';
+import { LanczosProcess, lanczosTopEigenpairs, tridiagonaliseFrom, type LanczosResult } from './lanczos';
 import { createRng } from './random';
 import { subspaceOverlap } from './subspace';
 import { symmetricEigen } from './symmetric-eigen';
@@ -12,7 +12,7 @@ import {
   orthonormalityError,
   randomOrthogonal,
 } from './test-matrices';
-import { axpy, norm } from './vector';
+import { axpy, dot, norm, randomNormalVector } from './vector';
 
 /** λ_head followed by n − head.length values drawn uniformly from [lo, hi]. */
 function spectrum(head: number[], n: number, [lo, hi]: [number, number], seed: number): number[] {
@@ -212,5 +212,188 @@ describe('lanczosTopEigenpairs', () => {
     await expect(lanczosTopEigenpairs(op, 5, { count: 0 })).rejects.toThrow(RangeError);
     await expect(lanczosTopEigenpairs(op, 5, { count: 1, startVector: new Float64Array(4) })).rejects.toThrow(RangeError);
     await expect(lanczosTopEigenpairs(async () => new Float64Array(3), 5, { count: 1 })).rejects.toThrow(RangeError);
+  });
+});
+
+/** A symmetric kick of size ~scale·‖·‖ added in place: the "next checkpoint" of a matrix. */
+function kick(h: Float64Array, n: number, scale: number, seed: number): Float64Array {
+  const rng = createRng(seed);
+  const out = Float64Array.from(h);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = scale * rng.normal();
+      out[i * n + j] += x;
+      if (i !== j) out[j * n + i] += x;
+    }
+  }
+  return out;
+}
+
+describe('thick restart (maxBasis)', () => {
+  it('tridiagonaliseFrom: orthogonal P, first column ∝ s, PᵀΘP tridiagonal, coupling ±‖s‖', () => {
+    const theta = Float64Array.from([5, 4, 3, 2.5, 1, 0.5]);
+    for (const s of [Float64Array.from([0.3, -0.1, 0.02, 0, 0.2, -0.05]), Float64Array.from([0, 0, 1e-3, 0, 0, 0]), new Float64Array(6)]) {
+      const m = theta.length;
+      const { d, e, p, coupling } = tridiagonaliseFrom(theta, s);
+      const col = (l: number) => Float64Array.from({ length: m }, (_, i) => p[i * m + l]);
+      for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) expect(dot(col(a), col(b))).toBeCloseTo(a === b ? 1 : 0, 13);
+      for (let a = 0; a < m; a++) {
+        for (let b = 0; b < m; b++) {
+          let t = 0;
+          for (let i = 0; i < m; i++) t += p[i * m + a] * theta[i] * p[i * m + b];
+          const expected = a === b ? d[a] : Math.abs(a - b) === 1 ? e[Math.min(a, b)] : 0;
+          expect(t).toBeCloseTo(expected, 13);
+        }
+      }
+      expect(Math.abs(coupling)).toBeCloseTo(norm(s), 14);
+      if (norm(s) > 0) expect(Math.abs(dot(col(0), s))).toBeCloseTo(norm(s), 14);
+    }
+  });
+
+  it('keeps the Lanczos relation H Q = Q T + coupling after a restart, Q orthonormal', async () => {
+    const n = 120;
+    const lambda = spectrum([9, 8, 7], n, [0, 5], 30);
+    const h = fromSpectrum(lambda, randomOrthogonal(n, 130));
+    const rng = createRng(31);
+    const process = new LanczosProcess(denseOperator(h, n).op, n, randomNormalVector(n, rng), rng);
+    for (let i = 0; i < 15; i++) {
+      await process.step();
+      if (i < 14) process.extend();
+    }
+    process.thickRestart(6);
+    // Now: 6 kept vectors + q̂, ready to step; H q_j = Σ_i T_ij q_i for j < 6, with T_{6,5} = the coupling.
+    expect(process.size).toBe(7);
+    expect(orthonormalityError(process.basis)).toBeLessThan(1e-13);
+    for (let j = 0; j < 6; j++) {
+      const r = matVec(h, process.basis[j]);
+      axpy(-process.alpha[j], process.basis[j], r);
+      if (j > 0) axpy(-process.offDiagonal[j - 1], process.basis[j - 1], r);
+      axpy(-process.offDiagonal[j], process.basis[j + 1], r);
+      expect(norm(r)).toBeLessThan(1e-12);
+    }
+    // And it goes on as plain Lanczos: the top pair converges.
+    for (let i = 0; i < 20; i++) {
+      await process.step();
+      process.extend();
+    }
+    await process.step();
+    const top = process.ritzEstimates();
+    expect(top.values[0]).toBeCloseTo(9, 10);
+  });
+
+  it('finds the same top 20 as the dense solver with a basis of 44 (restarts taken)', async () => {
+    const n = 300;
+    const lambda = spectrum([22, 19.5, 17, 15.8, 14.1, 13, 11.9, 10.9, 10], n, [0, 0.33], 15).map((x, i) => (i < 9 ? x : x ** 4 / 0.33 ** 3));
+    const h = fromSpectrum(lambda, randomOrthogonal(n, 115));
+    const exact = symmetricEigen(h, n);
+    const { op, calls } = denseOperator(h, n);
+    const result = await lanczosTopEigenpairs(op, n, { count: 20, maxBasis: 44, maxIterations: 600, tolerance: 1e-9 });
+    expect(result.converged).toBe(true);
+    expect(result.iterations).toBeGreaterThan(44); // the basis was full at least once
+    expect(result.operatorCalls).toBe(calls());
+    expectExactTopPairs(result, h, lambda, 20);
+    result.pairs.forEach((pair, i) => expect(Math.abs(dot(pair.vector, exact.vectors[i]))).toBeCloseTo(1, 6));
+  });
+
+  it('resolves a tight cluster and returns every copy of a repeated value through breakdowns', async () => {
+    const n = 150;
+    const cluster = spectrum([1, 0.999, 0.998, 0.997, 0.996], n, [0, 0.5], 4);
+    const hc = fromSpectrum(cluster, randomOrthogonal(n, 104));
+    const clustered = await lanczosTopEigenpairs(denseOperator(hc, n).op, n, { count: 5, maxBasis: 12, maxIterations: 400 });
+    expect(clustered.converged).toBe(true);
+    expect(clustered.iterations).toBeGreaterThan(12);
+    expectExactTopPairs(clustered, hc, cluster, 5);
+
+    const repeated = [5, 5, 5, ...Array<number>(20).fill(2), ...Array<number>(77).fill(1)];
+    const q = randomOrthogonal(100, 105);
+    const hr = fromSpectrum(repeated, q);
+    const result = await lanczosTopEigenpairs(denseOperator(hr, 100).op, 100, { count: 4, maxBasis: 7 });
+    expect(result.converged).toBe(true);
+    expectExactTopPairs(result, hr, repeated, 4);
+    expect(subspaceOverlap(result.pairs.slice(0, 3).map((p) => p.vector), q.slice(0, 3)).overlap).toBeCloseTo(1, 10);
+  });
+
+  it('validates maxBasis and restartKeep', async () => {
+    const op = async (v: Float64Array) => v;
+    await expect(lanczosTopEigenpairs(op, 50, { count: 5, maxBasis: 6 })).rejects.toThrow(RangeError);
+    await expect(lanczosTopEigenpairs(op, 50, { count: 5, maxBasis: 10, restartKeep: 9 })).rejects.toThrow(RangeError);
+    await expect(lanczosTopEigenpairs(op, 50, { count: 5, maxBasis: 10, restartKeep: 4 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('warm block start (warmStart)', () => {
+  const n = 200;
+  const lambda = spectrum([6, 5, 4.5, 4.2, 4.1, 4.05], n, [0, 4], 16);
+  const q = randomOrthogonal(n, 116);
+  const previous = fromSpectrum(lambda, q);
+  // The top eigenvectors of the previous checkpoint, to working precision.
+  const warmVectors = q.slice(0, 6);
+
+  it('converges in fewer calls than cold and than their sum when the checkpoints are close', async () => {
+    const h = kick(previous, n, 1e-9, 17);
+    const cold = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, tolerance: 1e-6 });
+    const sum = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, tolerance: 1e-6, warmVectors });
+    const { op, calls } = denseOperator(h, n);
+    const block = await lanczosTopEigenpairs(op, n, { count: 6, tolerance: 1e-6, warmVectors, warmStart: 'block' });
+    const exact = symmetricEigen(h, n);
+    expect(block.converged).toBe(true);
+    expect(block.operatorCalls).toBe(calls());
+    block.pairs.forEach((pair, i) => {
+      expect(pair.value).toBeCloseTo(exact.values[i], 9);
+      expect(pair.residual).toBeLessThanOrEqual(1e-6 * pair.value);
+    });
+    expect(orthonormalityError(block.pairs.map((p) => p.vector))).toBeLessThan(1e-10);
+    // 6 Rayleigh–Ritz applications, all six pairs locked, one Krylov step: 7.
+    expect(block.iterations).toBe(7);
+    expect(block.iterations).toBeLessThan(sum.iterations);
+    expect(sum.iterations).toBeLessThan(cold.iterations);
+    // 'auto' asks one application of the first vector, then takes the block (reusing it).
+    const auto = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, tolerance: 1e-6, warmVectors, warmStart: 'auto' });
+    expect(auto.iterations).toBe(block.iterations);
+  });
+
+  it('locks the converged pairs and finds the rest when only some are close; estimates are the true residuals', async () => {
+    // Couple the clustered 4.2, 4.1, 4.05 eigenvectors to bulk ones: the top three stay eigenvectors.
+    const h = Float64Array.from(previous);
+    for (const [i, b] of [[3, 50], [4, 60], [5, 70]]) {
+      for (let r = 0; r < n; r++) {
+        for (let c = 0; c < n; c++) h[r * n + c] += 1e-3 * (q[i][r] * q[b][c] + q[b][r] * q[i][c]);
+      }
+    }
+    const exact = symmetricEigen(h, n);
+    const options = { count: 6, tolerance: 1e-6, warmVectors, warmStart: 'block' as const, trueResiduals: false };
+    const block = await lanczosTopEigenpairs(denseOperator(h, n).op, n, options);
+    const cold = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, tolerance: 1e-6 });
+    expect(block.converged).toBe(true);
+    expect(block.iterations).toBeLessThan(cold.iterations);
+    block.pairs.forEach((pair, i) => {
+      expect(pair.value).toBeCloseTo(exact.values[i], 9);
+      const trueResidual = norm(axpy(-pair.value, pair.vector, matVec(h, pair.vector)));
+      expect(Math.abs(trueResidual - pair.residual)).toBeLessThan(1e-10);
+      expect(trueResidual).toBeLessThanOrEqual(1e-6 * pair.value);
+    });
+  });
+
+  it("'auto' falls back to the sum when the first vector is far from an eigenvector (one call to ask)", async () => {
+    const h = kick(previous, n, 1e-3, 19);
+    const sum = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, warmVectors, warmStart: 'sum' });
+    const auto = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, warmVectors, warmStart: 'auto' });
+    expect(auto.iterations).toBe(sum.iterations + 1);
+    expect(auto.pairs.map((p) => p.value)).toEqual(sum.pairs.map((p) => p.value));
+  });
+
+  it('with thick restarts too: a block start, then restarts that carry the block residual', async () => {
+    const h = kick(previous, n, 2e-6, 20);
+    const exact = symmetricEigen(h, n);
+    const result = await lanczosTopEigenpairs(denseOperator(h, n).op, n, {
+      count: 6, tolerance: 1e-8, warmVectors, warmStart: 'block', maxBasis: 10, maxIterations: 400, trueResiduals: false,
+    });
+    expect(result.converged).toBe(true);
+    result.pairs.forEach((pair, i) => {
+      expect(pair.value).toBeCloseTo(exact.values[i], 10);
+      const trueResidual = norm(axpy(-pair.value, pair.vector, matVec(h, pair.vector)));
+      expect(Math.abs(trueResidual - pair.residual)).toBeLessThan(1e-10);
+    });
+    expect(orthonormalityError(result.pairs.map((p) => p.vector))).toBeLessThan(1e-10);
   });
 });

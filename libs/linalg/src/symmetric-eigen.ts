@@ -12,7 +12,7 @@ import { dot } from './vector';
  * indices k+1..n−1, and updates the trailing block B ← P_k B P_k as a symmetric rank-2 update.
  * Returns the diagonal d, the off-diagonal e (length n, e[n−1] = 0) and Q as rows.
  */
-function householderTridiagonalize(a: Float64Array[]): { d: Float64Array; e: Float64Array; q: Float64Array[] } {
+export function householderTridiagonalize(a: Float64Array[]): { d: Float64Array; e: Float64Array; q: Float64Array[] } {
   const n = a.length;
   const d = new Float64Array(n);
   const e = new Float64Array(n);

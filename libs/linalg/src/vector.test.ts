@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
 import { orthonormalityError } from './test-matrices';
-import { axpy, cosine, dot, norm, orthogonalizeAgainst, orthonormalize, randomNormalVector, scale } from './vector';
+import {
+  axpy,
+  combineInto,
+  cosine,
+  crossProducts,
+  dot,
+  norm,
+  orthogonalizeAgainst,
+  orthonormalize,
+  projectInto,
+  randomNormalVector,
+  scale,
+  subtractCombination,
+} from './vector';
 
 const f64 = (...xs: number[]) => Float64Array.from(xs);
 
@@ -50,5 +63,49 @@ describe('orthonormalize', () => {
     const basis = orthonormalize(Array.from({ length: 5 }, () => randomNormalVector(20, rng)));
     const w = orthogonalizeAgainst(randomNormalVector(20, rng), basis);
     for (const q of basis) expect(Math.abs(dot(q, w))).toBeLessThan(1e-15);
+  });
+});
+
+describe('kernels over a list of vectors', () => {
+  // Lengths beyond one chunk (4096) and counts that are not multiples of four exercise every remainder loop.
+  const n = 9001;
+  const rng = createRng(21);
+  const vectors = Array.from({ length: 7 }, () => randomNormalVector(n, rng));
+  const w = randomNormalVector(n, rng);
+
+  it('projectInto gives the products with the same w, over a range', () => {
+    const out = new Float64Array(7);
+    projectInto(out, vectors, w, 1, 7);
+    for (let i = 1; i < 7; i++) expect(out[i - 1]).toBeCloseTo(dot(vectors[i], w), 9);
+    expect(() => projectInto(out, [f64(1, 2)], w)).toThrow(RangeError);
+  });
+
+  it('subtractCombination subtracts in place and returns the new squared norm', () => {
+    const c = Float64Array.from({ length: 5 }, (_, i) => 0.1 * (i + 1));
+    const got = Float64Array.from(w);
+    const squares = subtractCombination(got, vectors, c, 2, 7);
+    const expected = Float64Array.from(w);
+    for (let i = 2; i < 7; i++) axpy(-c[i - 2], vectors[i], expected);
+    for (let t = 0; t < n; t += 997) expect(got[t]).toBeCloseTo(expected[t], 12);
+    expect(squares).toBeCloseTo(dot(expected, expected), 6);
+  });
+
+  it('combineInto forms Q·M for odd and even numbers of outputs', () => {
+    for (const m of [1, 2, 3]) {
+      const coefficients = Float64Array.from({ length: 7 * m }, () => rng.normal());
+      const outputs = Array.from({ length: m }, () => new Float64Array(n).fill(NaN)); // overwritten, not accumulated
+      combineInto(outputs, vectors, coefficients);
+      for (let o = 0; o < m; o++) {
+        const expected = new Float64Array(n);
+        vectors.forEach((v, i) => axpy(coefficients[i * m + o], v, expected));
+        for (let t = 0; t < n; t += 499) expect(outputs[o][t]).toBeCloseTo(expected[t], 12);
+      }
+    }
+    expect(() => combineInto([new Float64Array(n)], vectors, new Float64Array(3))).toThrow(RangeError);
+  });
+
+  it('crossProducts is the matrix of dot products, row-major', () => {
+    const g = crossProducts(vectors.slice(0, 3), vectors.slice(3));
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) expect(g[i * 4 + j]).toBeCloseTo(dot(vectors[i], vectors[3 + j]), 9);
   });
 });
