@@ -74,6 +74,11 @@ export interface TrainOptions {
   sharpnessEvery: number;
   sharpnessIterations: number;
   sharpnessMethod?: SharpnessMethod;
+  /**
+   * Relative residual at which a Lanczos estimate stops (default 1e-3). The Ritz value's error is of order
+   * residual²·λ/gap, so 1e-3 already gives λmax to ~1e-6 relative when the top eigenvalue is separated.
+   */
+  sharpnessTolerance?: number;
   checkpointEvery: number;
   eventCheckpoints: EventCheckpointOptions | null;
   /** Loss above divergenceFactor × initial loss, or non-finite, ends the run as diverged. */
@@ -225,7 +230,7 @@ async function estimateSharpness(
     const result = await lanczosTopEigenpairs((v) => curvature.hvp(v), size, {
       count: 1,
       maxIterations: Math.min(options.sharpnessIterations, size),
-      tolerance: 1e-4,
+      tolerance: options.sharpnessTolerance ?? 1e-3,
       startVector: warm ?? undefined,
       trueResiduals: false,
     });
