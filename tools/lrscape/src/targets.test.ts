@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { parseExperiment } from './experiment-config';
 import { experimentProject, runProject, siteProject, workspaceProjects } from './targets';
 
-const experiment = parseExperiment(
-  'pipelines/demo/experiment.json',
-  JSON.stringify({
-    title: 'Demo',
-    dataset: { kind: 'wreg', n: 32, noise: 0.1, seed: 1 },
-    model: { hidden: [4], activation: 'tanh', loss: 'mse' },
-    training: { steps: 10, checkpointEvery: 5 },
-    grid: { etas: [0.01, 0.1] },
-  }),
-);
+const demo = {
+  title: 'Demo',
+  dataset: { kind: 'wreg', n: 32, noise: 0.1, seed: 1 },
+  model: { hidden: [4], activation: 'tanh', loss: 'mse' },
+  training: { steps: 10, checkpointEvery: 5 },
+  grid: { etas: [0.01, 0.1] },
+};
+const parseDemo = (overrides: Record<string, unknown> = {}) => parseExperiment('pipelines/demo/experiment.json', JSON.stringify({ ...demo, ...overrides }));
+const experiment = parseDemo();
 
 describe('inferred projects', () => {
   it('makes one project per experiment and one per run, plus the site', () => {
@@ -34,17 +33,7 @@ describe('inferred projects', () => {
   });
 
   it('keeps settings out of commands, so one stage’s settings never enter another task’s hash', () => {
-    const other = parseExperiment(
-      'pipelines/demo/experiment.json',
-      JSON.stringify({
-        title: 'Demo',
-        dataset: { kind: 'wreg', n: 32, noise: 0.1, seed: 1 },
-        model: { hidden: [4], activation: 'tanh', loss: 'mse' },
-        training: { steps: 10, checkpointEvery: 5 },
-        grid: { etas: [0.01, 0.1] },
-        hessian: { topK: 3 },
-      }),
-    );
+    const other = parseDemo({ hessian: { topK: 3 } });
     const a = runProject(experiment, experiment.runs[0]);
     const b = runProject(other, other.runs[0]);
     expect(a.targets.train).toEqual(b.targets.train);
