@@ -3,9 +3,8 @@
  * tables (DESIGN §6) under artifacts/<exp>/tables, and computes what needs several checkpoints or runs:
  * instabilities, flattening, landscape shift (eigenspace overlaps) and parameter displacement.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensors, readTable, verifyManifest, writeFolderAtomically, writeTable, type TableName, type TableRow } from '@lrscape/artifacts';
+import { readSafetensors, readTable, TABLE_NAMES, verifyManifest, writeFolderAtomically, writeTable, type TableName, type TableRow } from '@lrscape/artifacts';
 import { modelLayout, type ModelSpec } from '@lrscape/engine';
 import {
   alongRunOverlaps,
@@ -19,18 +18,8 @@ import {
 } from '@lrscape/landscape';
 import { checkpointFileName, readCheckpoint } from '@lrscape/train';
 import type { RunSpec } from '../experiment-config';
-import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
+import { experimentPaths, loadStageExperiment, readRunSummary, runStage, tableMetadata, type RunSummary } from './common';
 
-interface RunSummary {
-  steps: number;
-  diverged: boolean;
-  finalLoss: number | null;
-  finalSharpness: number | null;
-  seconds: number;
-  backend: string;
-  spec: ModelSpec;
-  checkpoints: { step: number; reason: string; file: string }[];
-}
 
 /** The baseline of a run: the smallest constant η with the same seed (same θ_0). */
 function baselineOf(run: RunSpec, runs: readonly RunSpec[]): RunSpec | undefined {
@@ -54,7 +43,7 @@ runStage('aggregate', async ([name]) => {
     const hessianDir = paths.hessian(run.slug);
     await verifyManifest(runDir);
     await verifyManifest(hessianDir);
-    const summary = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunSummary;
+    const summary = await readRunSummary(runDir);
     summaries.set(run.slug, summary);
     backends.add(summary.backend);
     add('runs', [
@@ -143,7 +132,8 @@ runStage('aggregate', async ([name]) => {
 
   const metadata = { ...tableMetadata(experiment, [...backends].join(',') || 'none'), prominence: String(analysis.prominence), alpha_fraction: String(analysis.alphaFraction) };
   await writeFolderAtomically(paths.tables, async (dir) => {
-    for (const table of ['runs', 'steps', 'spectra', 'density', 'trace', 'instabilities', 'overlaps', 'displacement', 'flattening', 'effective', 'perturbations', 'klayer'] as const) {
+    // Every table of DESIGN §6 but claims (verify's), empty where an experiment has no rows for it.
+    for (const table of TABLE_NAMES.filter((t) => t !== 'claims')) {
       await writeTable(join(dir, `${table}.arrow`), table, (tables[table] ?? []) as TableRow<typeof table>[], metadata);
     }
   });

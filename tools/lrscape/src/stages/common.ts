@@ -3,10 +3,11 @@
  * for table metadata, and turning any error into one clear line and a non-zero exit.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableMetadata } from '@lrscape/artifacts';
-import type { ModelSpec } from '@lrscape/engine';
-import { findRun, loadExperiment, sliceHash, type Experiment, type ModelConfig, type RunSpec } from '../experiment-config';
+import type { ModelSpec, ParameterSlot } from '@lrscape/engine';
+import { findRun, loadExperiment, sliceHash, type Experiment, type ModelConfig, type RunSpec, type Schedule } from '../experiment-config';
 
 export const workspaceRoot = process.env.LRSCAPE_WORKSPACE ?? process.cwd();
 
@@ -79,4 +80,31 @@ export function modelSpecOf(experiment: Experiment, data: { inputDim: number; ou
   }
   const { kind, inputShape, inputLayout, conv, pool, dense, activation, loss } = model;
   return { kind, inputShape, inputLayout, conv, pool, dense, outputDim: data.outputDim, activation, loss };
+}
+
+/** run.json: what a finished train task records about its run (written by train, read downstream). */
+export interface RunSummary {
+  run: string;
+  eta: number;
+  schedule: Schedule;
+  seed: number;
+  steps: number;
+  diverged: boolean;
+  divergedAt: number | null;
+  finalLoss: number | null;
+  finalSharpness: number | null;
+  seconds: number;
+  backend: string;
+  parameters: number;
+  sharpnessHvps: number;
+  checkpoints: { step: number; reason: string; file: string }[];
+  layout: ParameterSlot[];
+  spec: ModelSpec;
+  configSlice: unknown;
+}
+
+export const RUN_SUMMARY_FILE = 'run.json';
+
+export async function readRunSummary(runDir: string): Promise<RunSummary> {
+  return JSON.parse(await readFile(join(runDir, RUN_SUMMARY_FILE), 'utf8')) as RunSummary;
 }

@@ -3,10 +3,10 @@
  * each last-k-layer block (DESIGN §5), with residuals. Eigenvalues go to spectra.arrow, the top eigenvectors
  * (float32) to vectors/step-NNNNNN.safetensors, one tensor per scope and rank.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyManifest, writeFileAtomically, writeFolderAtomically, writeSafetensors, writeTable, type TableRow } from '@lrscape/artifacts';
-import { readDataset, selectExamples } from '@lrscape/data';
+import { readDataset, takeExamples } from '@lrscape/data';
 import { lastLayersBlock, ModelObjective, modelDims, modelLayout, selectBackend, type ModelSpec } from '@lrscape/engine';
 import { hutchinsonTrace, slqDensity, type LinearOperator } from '@lrscape/linalg';
 import {
@@ -19,9 +19,7 @@ import {
   type ScopeSpectrum,
 } from '@lrscape/landscape';
 import { checkpointFileName, readCheckpoint } from '@lrscape/train';
-import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, runStage, tableMetadata } from './common';
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, readRunSummary, runStage, tableMetadata } from './common';
 
 /** Evenly spaced points over the range of a 1-D input. */
 function xGrid(x: Float32Array, points: number): Float32Array {
@@ -38,11 +36,6 @@ function operatorOf(curvature: { hvp(v: Float64Array): Promise<Float64Array>; bl
   return scope === 'full' ? (v) => curvature.hvp(v) : curvature.blockHvp(Number(scope.slice(1)));
 }
 
-interface RunSummary {
-  diverged: boolean;
-  checkpoints: { step: number; reason: string; file: string }[];
-  spec: ModelSpec;
-}
 
 runStage('hessian', async ([name, slug]) => {
   const experiment = loadStageExperiment(name);
@@ -54,11 +47,11 @@ runStage('hessian', async ([name, slug]) => {
   const runDir = paths.run(run.slug);
   await verifyManifest(runDir);
   await verifyManifest(paths.data);
-  const summary = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunSummary;
+  const summary = await readRunSummary(runDir);
   const spec = summary.spec;
   const layout = modelLayout(spec);
   const { dataset: fullTrain } = await readDataset(join(paths.data, 'train.arrow'));
-  const train = settings.subset && settings.subset < fullTrain.n ? selectExamples(fullTrain, range(settings.subset)) : fullTrain;
+  const train = settings.subset ? takeExamples(fullTrain, settings.subset) : fullTrain;
   const objective = new ModelObjective(spec, train, { chunkSize: experiment.config.training.chunkSize });
   console.log(
     `${experiment.name}/${run.slug}: backend ${backend}, ${summary.checkpoints.length} checkpoints, P = ${layout.size}, ` +

@@ -13,7 +13,7 @@ import { readDataset } from '@lrscape/data';
 import { initModelParameters, ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
 import { checkpointFileName, peakLearningRate, trainFullBatchGD, writeCheckpoint, type ResumeState } from '@lrscape/train';
 import { sliceHash, stageSlices } from '../experiment-config';
-import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, modelSpecOf, runStage, tableMetadata } from './common';
+import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, modelSpecOf, RUN_SUMMARY_FILE, runStage, tableMetadata, type RunSummary } from './common';
 
 interface ResumeIndex {
   sliceHash: string;
@@ -108,7 +108,7 @@ runStage('train', async ([name, slug]) => {
   const seconds = earlierSeconds + (Date.now() - started) / 1000;
   const last = result.records.at(-1)!;
   const lastSharp = [...result.records].reverse().find((r) => r.sharpness !== null)?.sharpness ?? null;
-  const summary = {
+  const summary: RunSummary = {
     run: run.slug,
     eta: run.eta,
     schedule: run.schedule,
@@ -141,7 +141,7 @@ runStage('train', async ([name, slug]) => {
   await writeFolderAtomically(paths.run(run.slug), async (dir) => {
     await rename(join(resumeDir, 'checkpoints'), join(dir, 'checkpoints'));
     await writeTable(join(dir, 'metrics.arrow'), 'steps', rows, tableMetadata(experiment, backend));
-    await writeFileAtomically(join(dir, 'run.json'), JSON.stringify(summary, null, 2));
+    await writeFileAtomically(join(dir, RUN_SUMMARY_FILE), JSON.stringify(summary, null, 2));
   });
   await rm(resumeDir, { recursive: true, force: true });
   await releaseLock();
