@@ -6,7 +6,12 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: Object.fromEntries(libs.map((lib) => [`@lrscape/${lib}`, `${root}libs/${lib}/src/index.ts`])),
+    alias: {
+      // The engine's model descriptions without tfjs (the config schema validates with them); before the
+      // lib's own alias, which would otherwise match it as a prefix.
+      '@lrscape/engine/layout': `${root}libs/engine/src/layout.ts`,
+      ...Object.fromEntries(libs.map((lib) => [`@lrscape/${lib}`, `${root}libs/${lib}/src/index.ts`])),
+    },
   },
   test: {
     include: ['libs/**/*.test.ts', 'tools/**/*.test.ts'],

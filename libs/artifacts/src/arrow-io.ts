@@ -161,7 +161,7 @@ function tableOf(schema: Schema, columns: Data[], length: number): Table {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The tables of DESIGN §6
+// The tables (docs/architecture.md, "Artifacts")
 
 /** Encodes `rows` as an Arrow IPC file of table `name`; `target` names the destination in errors. */
 export function encodeTable<N extends TableName>(

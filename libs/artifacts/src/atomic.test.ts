@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPartialName, MANIFEST_FILE, PARTIAL_MARKER, verifyManifest, writeFolderAtomically } from './index';
+import { cleanPartials, isPartialName, MANIFEST_FILE, PARTIAL_MARKER, verifyManifest, writeFileAtomically, writeFolderAtomically } from './index';
 
 let root: string;
 let target: string;
@@ -66,5 +66,40 @@ describe('writeFolderAtomically', () => {
     expect(isPartialName(target)).toBe(false);
     await writeFolderAtomically(target, (tmp) => writeFile(join(tmp, 'a.txt'), 'a'));
     expect(await siblings()).toEqual(['eta-0.05', `eta-0.05${PARTIAL_MARKER}${process.pid}-fedcba`, `eta-0.1${PARTIAL_MARKER}${deadPid}-abcdef`]);
+  });
+});
+
+describe('writeFileAtomically', () => {
+  it('creates parent folders, replaces the file whole and leaves no temporary sibling', async () => {
+    const file = join(root, 'deep', 'er', 'run.json');
+    await writeFileAtomically(file, '{"a":1}');
+    await writeFileAtomically(file, new Uint8Array([0x7b, 0x7d]));
+    expect(await readFile(file, 'utf8')).toBe('{}');
+    expect(await readdir(join(root, 'deep', 'er'))).toEqual(['run.json']);
+  });
+
+  it('keeps the old content and removes its temporary file when the write fails', async () => {
+    const file = join(root, 'state.json');
+    await writeFileAtomically(file, 'old');
+    // A folder where the temporary file's rename target is cannot be replaced by a file.
+    const blocked = join(root, 'blocked');
+    await mkdir(join(blocked, 'child'), { recursive: true });
+    await expect(writeFileAtomically(blocked, 'new')).rejects.toThrow();
+    expect((await readdir(root)).filter(isPartialName)).toEqual([]);
+    expect(await readFile(file, 'utf8')).toBe('old');
+  });
+});
+
+describe('cleanPartials', () => {
+  it('returns exactly the removed leftovers of dead writers of this path', async () => {
+    const deadPid = 2 ** 30;
+    await mkdir(join(root, 'runs'), { recursive: true });
+    const dead = join(root, 'runs', `eta-0.05${PARTIAL_MARKER}${deadPid}-aa`);
+    const garbled = join(root, 'runs', `eta-0.05${PARTIAL_MARKER}notapid`);
+    const live = join(root, 'runs', `eta-0.05${PARTIAL_MARKER}${process.pid}-bb`);
+    for (const p of [dead, garbled, live]) await mkdir(p);
+    expect((await cleanPartials(target)).sort()).toEqual([dead, garbled].sort());
+    expect(await siblings()).toEqual([`eta-0.05${PARTIAL_MARKER}${process.pid}-bb`]);
+    expect(await cleanPartials(join(root, 'nowhere', 'x'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Folders that appear whole or not at all (DESIGN §3): a task writes into a temporary sibling
+ * Folders that appear whole or not at all (docs/architecture.md, "The task graph"): a task writes into a temporary sibling
  * folder, adds the manifest, and renames it into place. A process killed half-way leaves only a
  * `<name>.partial-<pid>-<random>` folder, which readers ignore and the next write of the same
  * folder removes.

@@ -4,3 +4,5 @@ export * from './safetensors';
 export * from './manifest';
 export * from './atomic';
 export * from './hashing';
+export * from './scope';
+export * from './eigenvectors';

@@ -1,5 +1,5 @@
 /**
- * Manifests (DESIGN §6): every folder a task writes holds `manifest.json` with the sha256 and
+ * Manifests (docs/architecture.md, "Artifacts"): every folder a task writes holds `manifest.json` with the sha256 and
  * size of each file under it, and a reader refuses a file that does not match, naming it.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Checkpoint files in the safetensors format (DESIGN §6), written by hand so that PyTorch and
+ * Checkpoint files in the safetensors format (docs/architecture.md, "Artifacts"), written by hand so that PyTorch and
  * NumPy users can read them without this project:
  *
  *   [8 bytes: N, little-endian u64] [N bytes: JSON header, space-padded to 8-byte alignment] [data]

@@ -20,7 +20,7 @@ import {
 
 const metadata: TableMetadata = {
   experiment: 'wreg-mlp',
-  config_hash: 'c0ffee',
+  'slice.aggregate': 'c0ffee',
   code_version: 'abc123',
   backend: 'cpu',
   note: 'ünïcode ok',
@@ -64,7 +64,7 @@ function sampleRows<N extends TableName>(name: N): TableRow<N>[] {
 }
 
 describe('table declarations', () => {
-  it('declares each table of DESIGN §6 once, with run columns as utf8', () => {
+  it('declares each table once, with run columns as utf8', () => {
     expect(TABLE_NAMES).toEqual([
       'runs', 'steps', 'spectra', 'density', 'trace', 'instabilities', 'overlaps',
       'displacement', 'flattening', 'effective', 'perturbations', 'klayer', 'claims',
@@ -105,7 +105,7 @@ describe('writeTable / readTable', () => {
       { run: 'eta-0.05', step: 0, lr: 0.05, loss: 1.25, accuracy: null, test_loss: 1.5, test_accuracy: null, grad_norm: 3, sharpness: 12.5 },
       { run: 'eta-0.05', step: 1, lr: 0.05, loss: null, accuracy: null, test_loss: null, test_accuracy: null, grad_norm: null, sharpness: null },
     ];
-    const claims: ClaimsRow[] = [{ claim: 'sharpness ≈ 2/η', measured: 40.1, expected: '40 ± 4', verdict: 'pass', detail: '' }];
+    const claims: ClaimsRow[] = [{ id: 'eos-hover', claim: 'sharpness ≈ 2/η', measured: 40.1, expected: '40 ± 4', verdict: 'pass', detail: '' }];
     await writeTable(join(dir, 'hand-steps.arrow'), 'steps', steps, metadata);
     await writeTable(join(dir, 'hand-claims.arrow'), 'claims', claims, metadata);
     expect((await readTable(join(dir, 'hand-steps.arrow'), 'steps')).rows).toEqual(steps);
@@ -119,7 +119,7 @@ describe('writeTable / readTable', () => {
     const { loss: _, ...withoutLoss } = good;
     expect(() => encodeTable('steps', [withoutLoss as StepsRow], metadata)).toThrow(/"loss" is missing/);
     const claim = sampleRows('claims')[0];
-    expect(() => encodeTable('claims', [{ ...claim, verdict: 'maybe' as 'pass' }], metadata)).toThrow(/"verdict".*pass, fail, not-run/);
+    expect(() => encodeTable('claims', [{ ...claim, verdict: 'maybe' as 'pass' }], metadata)).toThrow(/"verdict".*pass, fail, inconclusive, not-run/);
   });
 
   it('refuses metadata without the provenance keys', () => {

@@ -1,5 +1,5 @@
 /**
- * Every table of DESIGN §6, declared once.
+ * Every table (docs/architecture.md, "Artifacts"), declared once.
  *
  * A table is a list of columns, each with a kind (an Arrow type and the TypeScript type of its
  * values), a nullability and, for closed vocabularies, the allowed strings. From this one
@@ -65,7 +65,8 @@ export const TABLE_COLUMNS = {
   effective: { run: utf8, step: i32, scope: utf8, m: i32, n_eff: f64 },
   perturbations: { run: utf8, step: i32, direction: i32, class_or_x: f64, delta: f64 },
   klayer: { run: utf8, step: i32, k: i32, rank: i32, rel_error: f64, overlap_to_full: f64 },
-  claims: { claim: utf8, measured: f64OrNull, expected: utf8, verdict: oneOf('pass', 'fail', 'not-run'), detail: utf8 },
+  /** id: a stable name of the claim (`eos-hover`, `drop-flattening`, …) that tests and the report match on. */
+  claims: { id: utf8, claim: utf8, measured: f64OrNull, expected: utf8, verdict: oneOf('pass', 'fail', 'inconclusive', 'not-run'), detail: utf8 },
 } as const satisfies Record<string, Record<string, ColumnSpec>>;
 
 export type TableName = keyof typeof TABLE_COLUMNS;
@@ -100,17 +101,18 @@ export interface KlayerRow extends TableRow<'klayer'> {}
 export interface ClaimsRow extends TableRow<'claims'> {}
 
 /**
- * Provenance stamped on every table as Arrow schema metadata (DESIGN §6).
- * Extra keys are allowed; all values are strings.
+ * Provenance stamped on every table as Arrow schema metadata (docs/architecture.md, "Artifacts"). Besides
+ * the required keys, `slice.<stage>[.<run>]` keys hold the hash of each config slice the table was computed
+ * from — its own task's and every upstream one — the same hashes that key the Nx cache, so a table restored
+ * from the cache still names its inputs. All values are strings.
  */
 export interface TableMetadata {
   experiment: string;
-  config_hash: string;
   code_version: string;
   backend: string;
   [key: string]: string;
 }
-export const REQUIRED_METADATA_KEYS = ['experiment', 'config_hash', 'code_version', 'backend'] as const;
+export const REQUIRED_METADATA_KEYS = ['experiment', 'code_version', 'backend'] as const;
 /** Metadata key under which the writer records which table a file holds; reserved. */
 export const TABLE_NAME_KEY = 'table';
 
@@ -142,7 +144,7 @@ export function tableColumns(name: TableName): Readonly<Record<string, ColumnSpe
 }
 
 // ---------------------------------------------------------------------------------------------
-// The dataset table (written by the `prepare` task, DESIGN §3/§5): one row per example, inputs
+// The dataset table (written by the `prepare` task, docs/architecture.md, "The task graph"): one row per example, inputs
 // and targets as fixed-size lists of float32 (so a dataset round-trips bit for bit), the class
 // label when there is one. Its list widths vary per dataset, so its schema is a function of them.
 

@@ -50,7 +50,7 @@ describe('buildDataset on real-data specs', () => {
     expect(datasetStatus({ kind: 'idx', dir: 'elsewhere' })).toMatchObject({ available: false, reason: expect.stringContaining(join(root, 'elsewhere')) });
   });
 
-  it('loads CIFAR-10, standardised per channel unless told otherwise', async () => {
+  it('loads CIFAR-10, standardized per channel unless told otherwise', async () => {
     const spec: DatasetSpec = { kind: 'cifar10', dir: join(root, 'cifar'), subset: 10 };
     const { train, test } = await buildDataset(spec);
     expect([train.n, test.n, train.inputDim, train.name]).toEqual([10, 4, 3072, 'cifar10']);

@@ -23,7 +23,7 @@ export type DatasetSpec =
 
 /**
  * Builds the train and test sets of `spec`. Synthetic sets are generated and split (stratified
- * for classification) with seed + SPLIT_SEED_OFFSET, inputs not standardised: W-reg keeps x in
+ * for classification) with seed + SPLIT_SEED_OFFSET, inputs not standardized: W-reg keeps x in
  * [−4, 4] (dips at ±2) and SRC already lies in the unit disc. Fashion-MNIST, IDX and CIFAR-10 go
  * through their loaders; relative `dir`s resolve against the working directory. Every result
  * passes checkDataset (finite values, labels in range).

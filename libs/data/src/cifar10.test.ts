@@ -50,7 +50,7 @@ describe('loadCifar10', () => {
     expect(Math.max(...train.x.subarray(0, 3072 * 3))).toBeLessThanOrEqual(1);
   });
 
-  it('standardises per channel with the training statistics: train mean 0 and std 1 in each channel', async () => {
+  it('standardizes per channel with the training statistics: train mean 0 and std 1 in each channel', async () => {
     const raw = await loadCifar10({ dir, standardize: 'none' });
     const { train, test, standardization } = await loadCifar10({ dir, standardize: 'per-channel' });
     const after = channelStatistics(train, 3);

@@ -6,7 +6,7 @@
  * values, then green, then blue — each channel a row-major 32×32 plane.
  *
  * Input layout: the record's own, channel-major (CHW): x[i·3072 + c·1024 + row·32 + col] for
- * channel c ∈ {0 red, 1 green, 2 blue}; byte/255 ∈ [0, 1], then with 'per-channel' standardisation
+ * channel c ∈ {0 red, 1 green, 2 blue}; byte/255 ∈ [0, 1], then with 'per-channel' standardization
  * (x − mean_c)/std_c with the mean and std of channel c over all pixels of the training set
  * (as in Cohen et al.'s edge-of-stability code). Nothing is downloaded here.
  */

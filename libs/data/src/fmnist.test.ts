@@ -110,7 +110,7 @@ describe('loadFashionMnist', () => {
     }
   });
 
-  it('loads all 70,000 images by default; standardises each pixel with the training statistics', async () => {
+  it('loads all 70,000 images by default; standardizes each pixel with the training statistics', async () => {
     const classes = await readFashionMnistClasses();
     expect(classes.map((c) => c.count)).toEqual(new Array(10).fill(7000));
     const full = await loadFashionMnist({ seed: 1, testFraction: 1 / 7 });

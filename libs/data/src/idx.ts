@@ -182,7 +182,7 @@ export type IdxDatasetOptions = ({ dir: string } | IdxPaths) & IdxLoadOptions;
 
 /**
  * A dataset in the IDX format with its official train/test split: rows×cols inputs per example
- * (row-major, byte/255 ∈ [0, 1], or standardised per pixel with the training statistics), one-hot
+ * (row-major, byte/255 ∈ [0, 1], or standardized per pixel with the training statistics), one-hot
  * y, labels; the examples in file order. Errors name the file: missing, wrong magic, a size that
  * disagrees with the header, labels outside [0, classes), image and label counts that differ,
  * train and test images of different sizes.

@@ -1,6 +1,6 @@
 /**
  * Shared pieces of the image loaders (Fashion-MNIST, IDX, CIFAR-10): bytes to floats in [0, 1],
- * count checks, file checks with messages that name the file, per-channel standardisation.
+ * count checks, file checks with messages that name the file, per-channel standardization.
  */
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Train/test splits and input standardisation.
+ * Train/test splits and input standardization.
  */
 import { createRng, permutation } from '@lrscape/linalg';
 import { checkDataset, type Dataset, selectExamples } from './dataset';

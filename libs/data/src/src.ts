@@ -1,5 +1,5 @@
 /**
- * SRC (DESIGN §5): two interleaved Swiss rolls in the plane, one per class.
+ * SRC (docs/architecture.md, "Science definitions as implemented"): two interleaved Swiss rolls in the plane, one per class.
  *
  * Class 0 lies on the Archimedean spiral r = φ/φ_end for φ ∈ [φ_start, φ_end],
  * φ_start = 1.5π and φ_end = φ_start + 2π·turns, with φ uniform; this is scikit-learn's

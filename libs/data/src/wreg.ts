@@ -1,5 +1,5 @@
 /**
- * W-reg (DESIGN §5): 1-D regression of the W-shaped target f(x) = ||x| − 2| (dips at ±2, peaks of
+ * W-reg (docs/architecture.md, "Science definitions as implemented"): 1-D regression of the W-shaped target f(x) = ||x| − 2| (dips at ±2, peaks of
  * height 2 at 0 and ±4) with x ~ U[−4, 4] and additive Gaussian noise.
  */
 import { createRng } from '@lrscape/linalg';

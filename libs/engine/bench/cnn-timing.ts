@@ -1,12 +1,12 @@
 /**
  * Timing of the engine's small CNN on the selected backend (not a test): ms per lossAndGradient, per
- * curvatureAt (and the memory its state holds) and per HVP (full and every k-layer block), median of 5 after one warm-up, on 28×28×1 inputs:
+ * curvatureAt (and the memory its state holds) and per HVP (full and every k-layer block scope), median of 5 after one warm-up, on 28×28×1 inputs:
  * conv 8 3×3 same → σ → pool → conv 16 3×3 same → σ → pool → dense 10 (P = 9 098), N = 1024.
  * Run: npx tsx libs/engine/bench/cnn-timing.ts [backend] [N] [chunkSize]   (default: LRSCAPE_BACKEND or auto, 1024, 4096)
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@lrscape/linalg';
-import { ModelObjective, initModelParameters, lastLayersBlock, modelLayout, selectBackend, type BackendName, type CnnSpec } from '@lrscape/engine';
+import { ModelObjective, initModelParameters, lastLayersScope, modelLayout, selectBackend, type BackendName, type CnnSpec } from '@lrscape/engine';
 
 const N = Number(process.argv[3] ?? 1024);
 const CHUNK = Number(process.argv[4] ?? 4096);
@@ -50,9 +50,10 @@ async function bench(spec: CnnSpec): Promise<void> {
   const hvpMs = await time(() => curvature.hvp(v));
   const blocks: string[] = [];
   for (let k = 1; k < layout.layerCount; k++) {
-    const apply = curvature.blockHvp(k);
-    const vk = v.slice(0, lastLayersBlock(layout, k).size);
-    blocks.push(`blockHvp(${k}) ${(await time(() => apply(vk))).toFixed(1)} ms`);
+    const scope = lastLayersScope(layout, k);
+    const apply = curvature.operator(scope);
+    const vk = v.slice(0, scope.size);
+    blocks.push(`block k=${k} [${scope.layers}] ${(await time(() => apply(vk))).toFixed(1)} ms`);
   }
   curvature.dispose();
   objective.dispose();

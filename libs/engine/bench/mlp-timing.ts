@@ -1,11 +1,11 @@
 /**
  * Timing of the engine's MLP on the selected backend (not a test): ms per lossAndGradient, per curvatureAt,
- * per lossGradientAndCurvature (both from one pass), per HVP and per blockHvp(1), median of REPEATS after one
+ * per lossGradientAndCurvature (both from one pass), per HVP and per block HVP of the last layer, median of REPEATS after one
  * warm-up, wall clock (other processes on the machine count: run it on a quiet one, or compare side by side).
  * Run: npx tsx libs/engine/bench/mlp-timing.ts [backend] [N] [workers]   (default: LRSCAPE_BACKEND or auto, 2048, LRSCAPE_WORKERS or 1)
  */
 import { createRng } from '@lrscape/linalg';
-import { MlpObjective, initMlpParameters, mlpLayout, selectBackend, type BackendName, type MlpSpec } from '@lrscape/engine';
+import { MlpObjective, initMlpParameters, lastLayersScope, mlpLayout, selectBackend, type BackendName, type MlpSpec } from '@lrscape/engine';
 
 const N = Number(process.argv[3] ?? 2048);
 const WORKERS = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
@@ -35,23 +35,25 @@ async function bench(spec: MlpSpec): Promise<void> {
   else for (let n = 0; n < N; n++) y[n * spec.outputDim + rng.int(spec.outputDim)] = 1;
   const objective = new MlpObjective(spec, { x, y, n: N }, { workers: WORKERS });
   const theta = initMlpParameters(spec, 0);
-  const P = mlpLayout(spec).size;
+  const layout = mlpLayout(spec);
+  const P = layout.size;
   const v = Float64Array.from({ length: P }, () => rng.normal());
   const gradMs = await time(() => objective.lossAndGradient(theta));
   const curvatureMs = await time(async () => (await objective.curvatureAt(theta)).dispose());
   const fusedMs = await time(async () => (await objective.lossGradientAndCurvature(theta)).curvature.dispose());
   const curvature = await objective.curvatureAt(theta);
   const hvpMs = await time(() => curvature.hvp(v));
-  const block1 = curvature.blockHvp(1);
-  const v1 = v.subarray(0, spec.hidden[spec.hidden.length - 1] * spec.outputDim + spec.outputDim);
-  const block1Ms = await time(() => block1(Float64Array.from(v1)));
+  const lastLayer = lastLayersScope(layout, 1);
+  const block1 = curvature.operator(lastLayer);
+  const v1 = v.slice(0, lastLayer.size);
+  const block1Ms = await time(() => block1(v1));
   curvature.dispose();
   const threads = objective.workers;
   objective.dispose();
   const name = `${spec.inputDim}-${spec.hidden.join('-')}-${spec.outputDim} ${spec.activation}-${spec.loss}`;
   console.log(
     `${name}  P=${P} N=${N} threads=${threads}: lossAndGradient ${gradMs.toFixed(1)} ms, curvatureAt ${curvatureMs.toFixed(1)} ms, ` +
-      `lossGradientAndCurvature ${fusedMs.toFixed(1)} ms, hvp ${hvpMs.toFixed(1)} ms, blockHvp(1) ${block1Ms.toFixed(1)} ms`,
+      `lossGradientAndCurvature ${fusedMs.toFixed(1)} ms, hvp ${hvpMs.toFixed(1)} ms, block k=1 ${block1Ms.toFixed(1)} ms`,
   );
 }
 

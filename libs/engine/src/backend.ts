@@ -1,5 +1,5 @@
 /**
- * Backend selection (DESIGN §4): `LRSCAPE_BACKEND=auto|tensorflow-gpu|tensorflow|wasm|cpu`.
+ * Backend selection (docs/architecture.md, "Layers"): `LRSCAPE_BACKEND=auto|tensorflow-gpu|tensorflow|wasm|cpu`.
  *
  * tfjs falls back to another backend with only a console warning when one fails to start; here every
  * selection is checked against `tf.getBackend()` so that a run never silently computes on a backend other
@@ -79,18 +79,28 @@ async function activate(name: BackendName): Promise<void> {
 /**
  * Selects and initialises a backend and returns the one in use. `undefined` reads `LRSCAPE_BACKEND`
  * (default 'auto'); 'auto' takes the first of tensorflow-gpu, tensorflow, wasm, cpu that loads.
- * An explicit request that cannot load throws, naming the backend and the cause. Calling again is cheap.
+ * An explicit request that cannot load throws, naming the backend, the cause and where the request came from
+ * (LRSCAPE_BACKEND or the caller). Calling again is cheap.
  */
 export async function selectBackend(requested?: 'auto' | BackendName): Promise<BackendName> {
+  const fromEnv = requested === undefined && process.env.LRSCAPE_BACKEND !== undefined;
   const wanted: string = requested ?? process.env.LRSCAPE_BACKEND ?? 'auto';
   if (wanted !== 'auto' && !isBackendName(wanted)) {
-    throw new Error(`unknown backend '${wanted}' (valid: auto, ${BACKENDS.join(', ')})`);
+    throw new Error(`unknown backend '${wanted}'${fromEnv ? ' in LRSCAPE_BACKEND' : ''} (valid: auto, ${BACKENDS.join(', ')})`);
   }
   if (active !== null && (wanted === 'auto' || wanted === active) && tf.getBackend() === SOURCES[active].tfName) {
     return active;
   }
   if (wanted !== 'auto') {
-    await activate(wanted);
+    try {
+      await activate(wanted);
+    } catch (error) {
+      // Say where the request came from and how to let the first backend that loads be taken instead.
+      const source = fromEnv
+        ? `LRSCAPE_BACKEND=${wanted} asks for it; unset LRSCAPE_BACKEND or set it to auto`
+        : `the caller asked for it by name, which overrides LRSCAPE_BACKEND; ask for 'auto'`;
+      throw new Error(`${(error as Error).message} (${source} to take the first of ${BACKENDS.join(', ')} that loads)`);
+    }
     active = wanted;
     return wanted;
   }

@@ -1,6 +1,7 @@
 /**
  * The hand-written tfjs CNN (backward pass and R-operator through conv, pooling and dense layers) against the
- * exact float64 reference (hyper-dual Hessian), through ModelObjective.
+ * exact float64 reference (hyper-dual Hessian), through ModelObjective; float32 tolerances CNN_FLOAT32_TOL and,
+ * for nets without convolutions, MLP_FLOAT32_TOL (testing/fixtures.ts says why).
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +9,10 @@ import { selectBackend } from './backend';
 import { activationOps } from './activations';
 import { cnnForwardState, cnnWeightsFromFlat, disposeCnnWeights } from './cnn';
 import { convForward } from './conv';
-import { ACTIVATIONS, LOSSES, cnnGeometry, lastLayersBlock, modelLayout, type Activation, type CnnSpec, type LossKind, type MlpSpec, type Pooling } from './layout';
-import { MlpObjective, ModelObjective, type CurvatureState } from './objective';
+import { ACTIVATIONS, LOSSES, cnnGeometry, lastLayersScope, modelLayout, type Activation, type CnnSpec, type LossKind, type MlpSpec, type ModelSpec, type Pooling } from './layout';
+import { MlpObjective, ModelObjective, type Curvature } from './objective';
 import { referenceModelGradient, referenceModelHessian, referenceModelHessianVector, referenceModelLoss } from './reference';
-import { matVec, randomTheta, randomVector, relError, tinyBatch } from './testing';
+import { CNN_FLOAT32_TOL, MLP_FLOAT32_TOL, matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing/fixtures';
 import type { Batch } from './batch';
 
 beforeAll(async () => {
@@ -68,7 +69,7 @@ function checkAgainstReference(name: string, spec: CnnSpec, options: { n: number
     const theta = randomTheta(spec, options.thetaSeed);
     let exactHv: (v: Float64Array) => Float64Array;
     let objective: ModelObjective;
-    let curvature: CurvatureState;
+    let curvature: Curvature;
 
     beforeAll(async () => {
       if (options.fullHessian) {
@@ -92,29 +93,29 @@ function checkAgainstReference(name: string, spec: CnnSpec, options: { n: number
     it('loss and gradient match the reference', async () => {
       const { loss: value, gradient } = await objective.lossAndGradient(theta.f32);
       const expected = referenceModelLoss(spec, theta.f64, batch);
-      expect(Math.abs(value - expected) / expected).toBeLessThan(1e-5);
-      expect(relError(gradient, referenceModelGradient(spec, theta.f64, batch))).toBeLessThan(1e-5);
-      expect(Math.abs((await objective.evaluate(theta.f32)).loss - expected) / expected).toBeLessThan(1e-5);
+      expect(relError([value], [expected])).toBeLessThan(CNN_FLOAT32_TOL);
+      expect(relError(gradient, referenceModelGradient(spec, theta.f64, batch))).toBeLessThan(CNN_FLOAT32_TOL);
+      expect(relError([(await objective.evaluate(theta.f32)).loss], [expected])).toBeLessThan(CNN_FLOAT32_TOL);
     });
 
     it('hvp(v) equals the exact Hessian times v', async () => {
       for (const seed of options.vSeeds) {
         const v = randomVector(P, seed);
-        expect(relError(await curvature.hvp(v), exactHv(v))).toBeLessThan(1e-5);
+        expect(relError(await curvature.hvp(v), exactHv(v))).toBeLessThan(CNN_FLOAT32_TOL);
       }
       // A basis vector on a first-layer kernel entry picks out one column of H.
       const e = new Float64Array(P);
       e[2] = 1;
-      expect(relError(await curvature.hvp(e), exactHv(e))).toBeLessThan(1e-5);
+      expect(relError(await curvature.hvp(e), exactHv(e))).toBeLessThan(CNN_FLOAT32_TOL);
     });
 
-    it('blockHvp(k) equals the last-k-layer block of the exact Hessian times v, every k', async () => {
+    it('operator(last k layers) equals that block of the exact Hessian times v, every k', async () => {
       for (let k = 1; k <= layout.layerCount; k++) {
-        const { offset, size } = lastLayersBlock(layout, k);
-        const w = randomVector(size, 10 + k);
+        const scope = lastLayersScope(layout, k);
+        const w = randomVector(scope.size, 10 + k);
         const padded = new Float64Array(P);
-        padded.set(w, offset);
-        expect(relError(await curvature.blockHvp(k)(w), exactHv(padded).subarray(offset))).toBeLessThan(1e-5);
+        padded.set(w, scope.offset);
+        expect(relError(await curvature.operator(scope)(w), exactHv(padded).subarray(scope.offset))).toBeLessThan(CNN_FLOAT32_TOL);
       }
     });
   });
@@ -191,8 +192,9 @@ describe('ModelObjective with a CNN', () => {
     const [ca, cb] = [await whole.curvatureAt(theta.f32), await chunked.curvatureAt(theta.f32)];
     const v = randomVector(P, 3);
     expect(relError(await cb.hvp(v), await ca.hvp(v))).toBeLessThan(1e-6);
-    const w = randomVector(lastLayersBlock(whole.layout, 2).size, 4);
-    expect(relError(await cb.blockHvp(2)(w), await ca.blockHvp(2)(w))).toBeLessThan(1e-6);
+    const scope = lastLayersScope(whole.layout, 2);
+    const w = randomVector(scope.size, 4);
+    expect(relError(await cb.operator(scope)(w), await ca.operator(scope)(w))).toBeLessThan(1e-6);
     for (const x of [ca, cb, whole, chunked]) x.dispose();
   });
 
@@ -225,7 +227,10 @@ describe('ModelObjective with a CNN', () => {
     const curvature = await objective.curvatureAt(theta.f32);
     const held = tf.memory().numTensors;
     await curvature.hvp(randomVector(P, 1));
-    for (const k of [1, 2]) await curvature.blockHvp(k)(randomVector(lastLayersBlock(objective.layout, k).size, 2));
+    for (const k of [1, 2]) {
+      const scope = lastLayersScope(objective.layout, k);
+      await curvature.operator(scope)(randomVector(scope.size, 2));
+    }
     expect(tf.memory().numTensors).toBe(held);
     curvature.dispose();
     expect(tf.memory().numTensors).toBe(baseline);
@@ -238,44 +243,84 @@ describe('ModelObjective with a CNN', () => {
   });
 });
 
+/** L from network outputs f (n×outputDim), in float64, by the loss's definition. */
+function lossOfOutputs(spec: ModelSpec, f: Float32Array, batch: Batch): number {
+  const C = spec.outputDim;
+  let total = 0;
+  for (let n = 0; n < batch.n; n++) {
+    const row = Array.from(f.subarray(n * C, (n + 1) * C));
+    const y = Array.from(batch.y.subarray(n * C, (n + 1) * C));
+    if (spec.loss === 'mse') total += row.reduce((s, v, c) => s + 0.5 * (v - y[c]) ** 2, 0);
+    else {
+      const m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      total += row.reduce((s, v, c) => s + y[c] * (lse - v), 0);
+    }
+  }
+  return total / batch.n;
+}
+
+/**
+ * Loss, outputs (through the loss they give), gradient and H·v (full and the last layer's block) of an
+ * objective against the float64 reference of `reference`, the model the objective should compute.
+ */
+async function expectReferenceValues(objective: ModelObjective, reference: ModelSpec, batch: Batch, theta: { f32: Float32Array; f64: Float64Array }): Promise<void> {
+  const layout = modelLayout(reference);
+  const P = layout.size;
+  const H = referenceModelHessian(reference, theta.f64, batch);
+  const { loss, gradient } = await objective.lossAndGradient(theta.f32);
+  const expectedLoss = referenceModelLoss(reference, theta.f64, batch);
+  expect(relError([loss], [expectedLoss])).toBeLessThan(MLP_FLOAT32_TOL);
+  expect(relError([lossOfOutputs(reference, await objective.outputs(theta.f32), batch)], [expectedLoss])).toBeLessThan(MLP_FLOAT32_TOL);
+  expect(relError(gradient, referenceModelGradient(reference, theta.f64, batch))).toBeLessThan(MLP_FLOAT32_TOL);
+  const curvature = await objective.curvatureAt(theta.f32);
+  try {
+    const v = randomVector(P, 2);
+    expect(relError(await curvature.hvp(v), matVec(H, P, P, v))).toBeLessThan(MLP_FLOAT32_TOL);
+    const scope = lastLayersScope(layout, 1);
+    const w = v.slice(0, scope.size);
+    expect(relError(await curvature.operator(scope)(w), matVec(subBlock(H, P, scope.offset, scope.size), scope.size, scope.size, w))).toBeLessThan(MLP_FLOAT32_TOL);
+  } finally {
+    curvature.dispose();
+  }
+}
+
 describe('ModelObjective with an MLP', () => {
-  it('is MlpObjective, with or without kind: mlp', async () => {
-    const spec: MlpSpec = { inputDim: 3, hidden: [4], outputDim: 2, activation: 'gelu', loss: 'mse' };
-    const batch = tinyBatch(spec, 5, 51);
-    const theta = randomTheta(spec, 1);
-    const v = randomVector(modelLayout(spec).size, 2);
-    const results = [];
-    for (const objective of [new MlpObjective(spec, batch), new ModelObjective(spec, batch), new ModelObjective({ ...spec, kind: 'mlp' }, batch)]) {
-      const curvature = await objective.curvatureAt(theta.f32);
-      results.push({ ...(await objective.lossAndGradient(theta.f32)), hvp: await curvature.hvp(v) });
-      curvature.dispose();
+  const spec: MlpSpec = { inputDim: 3, hidden: [4], outputDim: 2, activation: 'gelu', loss: 'mse' };
+  const batch = tinyBatch(spec, 5, 51);
+  const theta = randomTheta(spec, 1);
+
+  it.each([
+    { name: 'MlpObjective', make: () => new MlpObjective(spec, batch) },
+    { name: 'ModelObjective without kind', make: () => new ModelObjective(spec, batch) },
+    { name: 'ModelObjective with kind: mlp', make: () => new ModelObjective({ ...spec, kind: 'mlp' }, batch) },
+  ])('$name computes the float64 reference MLP', async ({ make }) => {
+    const objective = make();
+    try {
+      await expectReferenceValues(objective, spec, batch, theta);
+    } finally {
       objective.dispose();
     }
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
   });
 });
 
 describe('a CNN without conv layers', () => {
-  it('is the MLP on its flattened input: same layout, outputs, gradient and HVPs', async () => {
-    const cnn: CnnSpec = { kind: 'cnn', inputShape: [2, 2, 2], conv: [], pool: 'max', dense: [3], outputDim: 2, activation: 'tanh', loss: 'cross_entropy' };
-    const mlp: MlpSpec = { inputDim: 8, hidden: [3], outputDim: 2, activation: 'tanh', loss: 'cross_entropy' };
+  const cnn: CnnSpec = { kind: 'cnn', inputShape: [2, 2, 2], conv: [], pool: 'max', dense: [3], outputDim: 2, activation: 'tanh', loss: 'cross_entropy' };
+  const mlp: MlpSpec = { inputDim: 8, hidden: [3], outputDim: 2, activation: 'tanh', loss: 'cross_entropy' };
+
+  it('has the layout of the MLP on its flattened input', () => {
     expect(modelLayout(cnn)).toEqual(modelLayout(mlp));
+  });
+
+  it('computes the float64 reference MLP on its flattened input', async () => {
     const batch = tinyBatch(mlp, 5, 61);
     const theta = randomTheta(mlp, 3);
-    const v = randomVector(modelLayout(mlp).size, 1);
-    const results = [];
-    for (const objective of [new ModelObjective(cnn, batch), new ModelObjective(mlp, batch)]) {
-      const curvature = await objective.curvatureAt(theta.f32);
-      const block = curvature.blockHvp(1)(v.slice(0, 3 * 2 + 2));
-      results.push({ ...(await objective.lossAndGradient(theta.f32)), f: await objective.outputs(theta.f32), hvp: await curvature.hvp(v), block: await block });
-      curvature.dispose();
+    const objective = new ModelObjective(cnn, batch);
+    try {
+      await expectReferenceValues(objective, mlp, batch, theta);
+    } finally {
       objective.dispose();
     }
-    expect(relError(results[0].f, results[1].f)).toBeLessThan(1e-6);
-    expect(relError(results[0].gradient, results[1].gradient)).toBeLessThan(1e-6);
-    expect(relError(results[0].hvp, results[1].hvp)).toBeLessThan(1e-6);
-    expect(relError(results[0].block, results[1].block)).toBeLessThan(1e-6);
   });
 });
 
@@ -293,9 +338,9 @@ describe('tfjs CNN on the cpu backend', () => {
     const curvature = await objective.curvatureAt(theta.f32);
     try {
       const { gradient } = await objective.lossAndGradient(theta.f32);
-      expect(relError(gradient, referenceModelGradient(spec, theta.f64, batch))).toBeLessThan(1e-5);
+      expect(relError(gradient, referenceModelGradient(spec, theta.f64, batch))).toBeLessThan(CNN_FLOAT32_TOL);
       const v = randomVector(P, 6);
-      expect(relError(await curvature.hvp(v), matVec(referenceModelHessian(spec, theta.f64, batch), P, P, v))).toBeLessThan(1e-5);
+      expect(relError(await curvature.hvp(v), matVec(referenceModelHessian(spec, theta.f64, batch), P, P, v))).toBeLessThan(CNN_FLOAT32_TOL);
     } finally {
       curvature.dispose();
       objective.dispose();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cnnGeometry, initMlpParameters, initModelParameters, lastLayersBlock, mlpLayout, modelDims, modelLayout, type CnnSpec, type MlpSpec } from './layout';
+import { cnnGeometry, initMlpParameters, initModelParameters, lastLayersScope, mlpLayout, modelDims, modelLayout, modelScopes, type CnnSpec, type MlpSpec } from './layout';
 
 const spec: MlpSpec = { inputDim: 3, hidden: [4, 5], outputDim: 2, activation: 'tanh', loss: 'mse' };
 
@@ -28,9 +28,18 @@ describe('modelLayout of a CNN', () => {
       ['dense1/bias', 2, 'bias', [3], 121, 3],
     ]);
     expect(layout.size).toBe(124);
-    expect(lastLayersBlock(layout, 1)).toEqual({ offset: 109, size: 15 });
-    expect(lastLayersBlock(layout, 2)).toEqual({ offset: 57, size: 67 });
-    expect(lastLayersBlock(layout, 3)).toEqual({ offset: 0, size: 124 });
+    expect(layout.layers).toEqual([
+      { name: 'conv0', offset: 0, size: 57 },
+      { name: 'dense0', offset: 57, size: 52 },
+      { name: 'dense1', offset: 109, size: 15 },
+    ]);
+    expect(modelScopes(layout, [1, 2, 3])).toEqual([
+      { kind: 'full', offset: 0, size: 124 },
+      { kind: 'block', k: 1, offset: 109, size: 15, layers: ['dense1'] },
+      { kind: 'block', k: 2, offset: 57, size: 67, layers: ['dense0', 'dense1'] },
+      { kind: 'block', k: 3, offset: 0, size: 124, layers: ['conv0', 'dense0', 'dense1'] },
+    ]);
+    expect(() => lastLayersScope(layout, 4)).toThrow(/\[1, 3\], got 4/);
     expect(modelDims(cnn)).toEqual({ inputDim: 50, outputDim: 3 });
   });
 
@@ -52,6 +61,13 @@ describe('modelLayout of a CNN', () => {
       ['dense0/bias', [10]],
     ]);
     expect(layout.size).toBe(9098);
+    // conv0 3·3·1·8 + 8 = 80, conv1 3·3·8·16 + 16 = 1168, dense0 784·10 + 10 = 7850.
+    expect(layout.layers).toEqual([
+      { name: 'conv0', offset: 0, size: 80 },
+      { name: 'conv1', offset: 80, size: 1168 },
+      { name: 'dense0', offset: 1248, size: 7850 },
+    ]);
+    expect(lastLayersScope(layout, 2)).toEqual({ kind: 'block', k: 2, offset: 80, size: 9018, layers: ['conv1', 'dense0'] });
     const unpooled: CnnSpec = { ...mnist, conv: [{ filters: 2, kernelSize: 4, padding: 'valid' }, { filters: 3, kernelSize: 2 }], pool: 'none' };
     const geometry = cnnGeometry(unpooled);
     expect(geometry.convs.map((g) => [g.outH, g.outW, g.padTop, g.padBottom])).toEqual([

@@ -2,7 +2,10 @@
  * The models' architectures (MLP, small CNN) and the named layout of their flat parameter vector θ.
  *
  * θ holds, layer by layer, the kernel then the bias ([out]), so the parameters of the last k layers form one
- * contiguous tail of θ: the k-layer Hessian block (DESIGN §5) is addressed by an offset and a size. A dense
+ * contiguous tail of θ: the k-layer Hessian block (docs/architecture.md, "Science definitions as implemented") is a Scope, addressed by an offset and a size
+ * and naming the layers it holds. The layout lists its named layers in order and the scopes are derived from
+ * that list alone, so a model whose layers hold more than one kernel says what "the last k layers" are by
+ * how it groups its slots into layers. A dense
  * kernel is row-major [in, out]; a conv kernel is row-major [kh, kw, c_in, c_out] (tfjs/TensorFlow's HWIO,
  * so it reshapes to the [kh·kw·c_in, c_out] matrix of its patches).
  */
@@ -25,9 +28,9 @@ export interface MlpSpec {
 }
 
 export interface ParameterSlot {
-  /** 'dense0/kernel', 'dense0/bias', … */
+  /** '<layer>/kernel', '<layer>/bias': 'dense0/kernel', 'conv1/bias', … */
   name: string;
-  /** 0-based layer index. */
+  /** 0-based index of its layer in ParameterLayout.layers. */
   layer: number;
   role: 'kernel' | 'bias';
   shape: number[];
@@ -35,10 +38,44 @@ export interface ParameterSlot {
   size: number;
 }
 
+/** One layer of θ: its slots are contiguous, [offset, offset + size). */
+export interface ParameterLayer {
+  /** 'conv0', 'dense1', … */
+  name: string;
+  offset: number;
+  size: number;
+}
+
 export interface ParameterLayout {
   slots: ParameterSlot[];
+  /** In θ's order, input side first; the blocks of the last k layers are derived from this list. */
+  layers: ParameterLayer[];
   size: number;
+  /** layers.length. */
   layerCount: number;
+}
+
+/**
+ * A part of θ that a Hessian operator acts on: all of θ, or the block of the last k layers' parameters
+ * (the contiguous tail [offset, offset + size) of θ; `layers` names the layers it holds, input side first).
+ */
+export type Scope = { kind: 'full'; offset: 0; size: number } | { kind: 'block'; k: number; offset: number; size: number; layers: readonly string[] };
+
+/** The layout of named layers, each with its parameter tensors in θ's order. */
+function layoutOf(layers: { name: string; slots: { role: 'kernel' | 'bias'; shape: number[] }[] }[]): ParameterLayout {
+  const slots: ParameterSlot[] = [];
+  const named: ParameterLayer[] = [];
+  let offset = 0;
+  layers.forEach((layer, index) => {
+    const start = offset;
+    for (const { role, shape } of layer.slots) {
+      const size = shape.reduce((p, d) => p * d, 1);
+      slots.push({ name: `${layer.name}/${role}`, layer: index, role, shape, offset, size });
+      offset += size;
+    }
+    named.push({ name: layer.name, offset: start, size: offset - start });
+  });
+  return { slots, layers: named, size: offset, layerCount: named.length };
 }
 
 /** Layer widths [inputDim, ...hidden, outputDim], after checking the spec. */
@@ -51,29 +88,66 @@ export function layerWidths(spec: MlpSpec): number[] {
   return widths;
 }
 
+/** Dense layers dense0 … of the given widths, kernel [in, out] then bias [out]. */
+function denseLayers(widths: number[]): { name: string; slots: { role: 'kernel' | 'bias'; shape: number[] }[] }[] {
+  return widths.slice(1).map((fanOut, j) => ({
+    name: `dense${j}`,
+    slots: [
+      { role: 'kernel' as const, shape: [widths[j], fanOut] },
+      { role: 'bias' as const, shape: [fanOut] },
+    ],
+  }));
+}
+
 export function mlpLayout(spec: MlpSpec): ParameterLayout {
-  const widths = layerWidths(spec);
-  const slots: ParameterSlot[] = [];
-  let offset = 0;
-  for (let l = 0; l + 1 < widths.length; l++) {
-    const [fanIn, fanOut] = [widths[l], widths[l + 1]];
-    slots.push({ name: `dense${l}/kernel`, layer: l, role: 'kernel', shape: [fanIn, fanOut], offset, size: fanIn * fanOut });
-    offset += fanIn * fanOut;
-    slots.push({ name: `dense${l}/bias`, layer: l, role: 'bias', shape: [fanOut], offset, size: fanOut });
-    offset += fanOut;
-  }
-  return { slots, size: offset, layerCount: widths.length - 1 };
+  return layoutOf(denseLayers(layerWidths(spec)));
+}
+
+/** All of θ. */
+export function fullScope(layout: ParameterLayout): Scope & { kind: 'full' } {
+  return { kind: 'full', offset: 0, size: layout.size };
 }
 
 /** The contiguous tail of θ holding the parameters of the last k layers. */
-export function lastLayersBlock(layout: ParameterLayout, k: number): { offset: number; size: number } {
-  if (!Number.isInteger(k) || k < 1 || k > layout.layerCount) {
-    throw new Error(`lastLayersBlock: k must be an integer in [1, ${layout.layerCount}], got ${k}`);
+export function lastLayersScope(layout: ParameterLayout, k: number): Scope & { kind: 'block' } {
+  const L = layout.layers.length;
+  if (!Number.isInteger(k) || k < 1 || k > L) {
+    throw new Error(`lastLayersScope: k must be an integer in [1, ${L}], got ${k}`);
   }
-  const first = layout.layerCount - k;
-  const slot = layout.slots.find((s) => s.layer === first && s.role === 'kernel');
-  if (!slot) throw new Error(`lastLayersBlock: layout has no kernel for layer ${first}`);
-  return { offset: slot.offset, size: layout.size - slot.offset };
+  const layers = layout.layers.slice(L - k);
+  const offset = layers[0].offset;
+  return { kind: 'block', k, offset, size: layout.size - offset, layers: layers.map((layer) => layer.name) };
+}
+
+/** The full scope, then the block of the last k layers for each k in kLayers, in that order. */
+export function modelScopes(layout: ParameterLayout, kLayers: readonly number[]): Scope[] {
+  return [fullScope(layout), ...kLayers.map((k) => lastLayersScope(layout, k))];
+}
+
+function describeScope(scope: Scope): string {
+  if (scope.kind === 'full') return `full (offset ${scope.offset}, size ${scope.size})`;
+  return `block k = ${scope.k} (offset ${scope.offset}, size ${scope.size}, layers ${JSON.stringify(scope.layers)})`;
+}
+
+/**
+ * Throws unless `scope` is one this layout makes (fullScope or lastLayersScope, field for field): a scope
+ * of another model's layout would address the wrong parameters.
+ */
+export function checkScope(layout: ParameterLayout, scope: Scope, what: string): void {
+  const kind = (scope as { kind?: unknown } | null)?.kind;
+  if (kind !== 'full' && kind !== 'block') throw new Error(`${what}: unknown scope kind '${String(kind)}' (valid: full, block)`);
+  let expected: Scope;
+  try {
+    expected = scope.kind === 'full' ? fullScope(layout) : lastLayersScope(layout, scope.k);
+  } catch (error) {
+    throw new Error(`${what}: scope ${describeScope(scope)} is not one of this layout's: ${(error as Error).message}`);
+  }
+  const same =
+    scope.offset === expected.offset &&
+    scope.size === expected.size &&
+    (scope.kind === 'full' ||
+      (expected.kind === 'block' && Array.isArray(scope.layers) && scope.layers.length === expected.layers.length && scope.layers.every((name, i) => name === expected.layers[i])));
+  if (!same) throw new Error(`${what}: scope ${describeScope(scope)} does not match this layout, whose is ${describeScope(expected)}`);
 }
 
 /**
@@ -207,22 +281,14 @@ export function modelLayout(spec: ModelSpec): ParameterLayout {
   if (kind !== undefined && kind !== 'mlp' && kind !== 'cnn') throw new Error(`ModelSpec: unknown kind '${String(kind)}' (valid: mlp, cnn)`);
   if (!isCnnSpec(spec)) return mlpLayout(spec);
   const { convs, denseWidths } = cnnGeometry(spec);
-  const slots: ParameterSlot[] = [];
-  let offset = 0;
-  const push = (name: string, layer: number, role: 'kernel' | 'bias', shape: number[]) => {
-    const size = shape.reduce((p, d) => p * d, 1);
-    slots.push({ name, layer, role, shape, offset, size });
-    offset += size;
-  };
-  convs.forEach((g, i) => {
-    push(`conv${i}/kernel`, i, 'kernel', [g.kernel, g.kernel, g.inC, g.filters]);
-    push(`conv${i}/bias`, i, 'bias', [g.filters]);
-  });
-  for (let j = 0; j + 1 < denseWidths.length; j++) {
-    push(`dense${j}/kernel`, convs.length + j, 'kernel', [denseWidths[j], denseWidths[j + 1]]);
-    push(`dense${j}/bias`, convs.length + j, 'bias', [denseWidths[j + 1]]);
-  }
-  return { slots, size: offset, layerCount: convs.length + denseWidths.length - 1 };
+  const conv = convs.map((g, i) => ({
+    name: `conv${i}`,
+    slots: [
+      { role: 'kernel' as const, shape: [g.kernel, g.kernel, g.inC, g.filters] },
+      { role: 'bias' as const, shape: [g.filters] },
+    ],
+  }));
+  return layoutOf([...conv, ...denseLayers(denseWidths)]);
 }
 
 /**

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@lrscape/linalg';
 import { selectBackend } from './backend';
-import { lastLayersBlock, mlpLayout, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
+import { fullScope, lastLayersScope, mlpLayout, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
 import { MlpObjective, ModelObjective } from './objective';
 import { referenceLoss } from './reference';
-import { matVec, randomTheta, randomVector, relError, tinyBatch } from './testing';
+import { MLP_FLOAT32_TOL, matVec, randomTheta, randomVector, relError, tinyBatch } from './testing/fixtures';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -29,8 +29,9 @@ describe('chunked evaluation', () => {
     const [ca, cb] = [await whole.curvatureAt(theta.f32), await chunked.curvatureAt(theta.f32)];
     const v = randomVector(P, 3);
     expect(relError(await cb.hvp(v), await ca.hvp(v))).toBeLessThan(1e-6);
-    const w = randomVector(mlpLayout(spec).size - 3 * 5 - 5, 4);
-    expect(relError(await cb.blockHvp(1)(w), await ca.blockHvp(1)(w))).toBeLessThan(1e-6);
+    const lastLayer = lastLayersScope(mlpLayout(spec), 1);
+    const w = randomVector(lastLayer.size, 4);
+    expect(relError(await cb.operator(lastLayer)(w), await ca.operator(lastLayer)(w))).toBeLessThan(1e-6);
     for (const x of [ca, cb, whole, chunked]) x.dispose();
   });
 });
@@ -56,7 +57,7 @@ describe('a quadratic model (no hidden layer, MSE)', () => {
     const curvature = await objective.curvatureAt(randomTheta(spec, 1).f32);
     for (const seed of [1, 2]) {
       const v = randomVector(P, seed);
-      expect(relError(await curvature.hvp(v), matVec(H, P, P, v))).toBeLessThan(1e-5);
+      expect(relError(await curvature.hvp(v), matVec(H, P, P, v))).toBeLessThan(MLP_FLOAT32_TOL);
     }
     curvature.dispose();
     objective.dispose();
@@ -101,7 +102,7 @@ describe('MlpObjective', () => {
   it('agrees with the reference loss for a float32 θ', async () => {
     const objective = new MlpObjective(spec, batch);
     const expected = referenceLoss(spec, theta.f64, batch);
-    expect(Math.abs((await objective.evaluate(theta.f32)).loss - expected) / expected).toBeLessThan(1e-5);
+    expect(relError([(await objective.evaluate(theta.f32)).loss], [expected])).toBeLessThan(MLP_FLOAT32_TOL);
     objective.dispose();
   });
 
@@ -118,7 +119,7 @@ describe('MlpObjective', () => {
     expect(tf.memory().numTensors).toBeGreaterThan(baseline);
     const held = tf.memory().numTensors;
     await curvature.hvp(randomVector(curvature.size, 1));
-    await curvature.blockHvp(1)(randomVector(3 * 3 + 3, 2));
+    await curvature.operator(lastLayersScope(objective.layout, 1))(randomVector(3 * 3 + 3, 2));
     expect(tf.memory().numTensors).toBe(held);
     expect(curvature.hvpCount).toBe(2);
     curvature.dispose();
@@ -146,6 +147,21 @@ describe('MlpObjective', () => {
     }
   });
 
+  it('operator maps the full scope to hvp, and keeps the scope it was given', async () => {
+    const objective = new MlpObjective(spec, batch);
+    const curvature = await objective.curvatureAt(theta.f32);
+    const v = randomVector(curvature.size, 8);
+    expect(await curvature.operator(fullScope(objective.layout))(v)).toEqual(await curvature.hvp(v));
+    const scope = lastLayersScope(objective.layout, 1);
+    const apply = curvature.operator(scope);
+    const w = randomVector(scope.size, 9);
+    const before = await apply(w);
+    Object.assign(scope, { k: 2, offset: 0, size: curvature.size });
+    expect(await apply(w)).toEqual(before);
+    curvature.dispose();
+    objective.dispose();
+  });
+
   it('rejects a θ, a v or a batch of the wrong size', async () => {
     expect(() => new MlpObjective(spec, { ...batch, n: 8 })).toThrow(/x has 18 values/);
     expect(() => new MlpObjective(spec, batch, { chunkSize: 0 })).toThrow(/chunkSize/);
@@ -153,7 +169,12 @@ describe('MlpObjective', () => {
     await expect(objective.evaluate(new Float32Array(3))).rejects.toThrow(/θ has 3 entries/);
     const curvature = await objective.curvatureAt(theta.f32);
     await expect(curvature.hvp(new Float64Array(3))).rejects.toThrow(/v has 3 entries/);
-    expect(() => curvature.blockHvp(3)).toThrow(/\[1, 2\]/);
+    await expect(curvature.operator(lastLayersScope(objective.layout, 1))(new Float64Array(3))).rejects.toThrow(/v has 3 entries, the 1-layer block has 12/);
+    // A scope of another model's layout addresses other parameters: refused when the operator is made.
+    const wider = mlpLayout({ ...spec, hidden: [4] });
+    expect(() => curvature.operator(lastLayersScope(wider, 1))).toThrow(/Curvature.operator: scope block k = 1 \(offset 12, size 15, layers \["dense1"\]\) does not match/);
+    expect(() => curvature.operator(fullScope(wider))).toThrow(/Curvature.operator: scope full \(offset 0, size 27\) does not match/);
+    expect(() => curvature.operator({ kind: 'block', k: 3, offset: 0, size: 21, layers: [] })).toThrow(/k must be an integer in \[1, 2\], got 3/);
     curvature.dispose();
     objective.dispose();
   });
@@ -183,8 +204,9 @@ describe('lossGradientAndCurvature', () => {
       expect(await fused.curvature.hvp(v)).toEqual(await curvature.hvp(v));
     }
     const k = 2;
-    const w = randomVector(lastLayersBlock(modelLayout(spec), k).size, 3);
-    expect(await fused.curvature.blockHvp(k)(w)).toEqual(await curvature.blockHvp(k)(w));
+    const scope = lastLayersScope(modelLayout(spec), k);
+    const w = randomVector(scope.size, 3);
+    expect(await fused.curvature.operator(scope)(w)).toEqual(await curvature.operator(scope)(w));
     expect(fused.curvature.hvpCount).toBe(3);
     curvature.dispose();
     fused.curvature.dispose();

@@ -1,6 +1,7 @@
 /**
  * The full-batch objective of a model (MLP or small CNN) on a fixed batch: L(θ), ∇L(θ), outputs, and at a
- * fixed θ a curvature state whose HVPs (full, or the block of the last k layers) feed Lanczos in linalg.
+ * fixed θ its Curvature, whose HVPs on a Scope (all of θ, or the block of the last k layers) feed Lanczos in
+ * linalg.
  * The model kind only enters through model.ts; everything here is the same for every kind.
  *
  * The batch's rows are held by shards (shard.ts): one in this thread, or with the option `workers` one per
@@ -11,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend';
 import { checkBatch, type Batch } from './batch';
-import { lastLayersBlock, modelDims, modelLayout, type MlpSpec, type ModelSpec, type ParameterLayout } from './layout';
+import { checkScope, fullScope, lastLayersScope, modelDims, modelLayout, type MlpSpec, type ModelSpec, type ParameterLayout, type Scope } from './layout';
 import { RemoteShard } from './pool';
 import { classLabels, DEFAULT_CHUNK_SIZE, LocalShard, type Shard, type ShardCurvature, type ShardGradient, type ShardSums } from './shard';
 
@@ -25,14 +26,18 @@ export interface Evaluation {
 }
 
 /** The curvature of L at one θ; holds tensors until dispose(). */
-export interface CurvatureState {
+export interface Curvature {
   /** Number of parameters P. */
   readonly size: number;
   /** H·v, v of length P. */
   hvp(v: Float64Array): Promise<Float64Array>;
-  /** H_kk·v for the Hessian block of the last k layers' parameters (v of that block's length). */
-  blockHvp(k: number): (v: Float64Array) => Promise<Float64Array>;
-  /** HVP applications so far (full and block). */
+  /**
+   * The Hessian operator on a scope of this model's layout (fullScope, lastLayersScope, modelScopes): H·v for
+   * 'full', H_kk·v for the block of the last k layers' parameters; v of length scope.size. Throws at once for
+   * a scope this layout did not make.
+   */
+  operator(scope: Scope): (v: Float64Array) => Promise<Float64Array>;
+  /** HVP applications so far (every scope). */
   readonly hvpCount: number;
   dispose(): void;
 }
@@ -203,7 +208,7 @@ export class ModelObjective {
    * The forward and backward state at θ, per chunk, kept for exact HVPs by the R-operator. Uses the
    * objective's data tensors: dispose the state before the objective.
    */
-  async curvatureAt(theta: Float32Array): Promise<CurvatureState> {
+  async curvatureAt(theta: Float32Array): Promise<Curvature> {
     return (await this.curvatureState(theta, false)).curvature;
   }
 
@@ -213,12 +218,12 @@ export class ModelObjective {
    * HVPs), for the cost of the gradient and a few elementwise products. For a training step that also tracks
    * sharpness: the HVPs are then all that sharpness adds. Dispose the curvature state as curvatureAt's.
    */
-  async lossGradientAndCurvature(theta: Float32Array): Promise<Evaluation & { gradient: Float32Array; curvature: CurvatureState }> {
+  async lossGradientAndCurvature(theta: Float32Array): Promise<Evaluation & { gradient: Float32Array; curvature: Curvature }> {
     const { curvature, sums } = await this.curvatureState(theta, true);
     return { ...this.gradientEvaluation(sums as ShardGradient[]), curvature };
   }
 
-  private async curvatureState(theta: Float32Array, withGradient: boolean): Promise<{ curvature: CurvatureState; sums: (ShardGradient | null)[] }> {
+  private async curvatureState(theta: Float32Array, withGradient: boolean): Promise<{ curvature: Curvature; sums: (ShardGradient | null)[] }> {
     this.live();
     this.checkTheta(theta);
     const settled = await Promise.allSettled(this.startOnShards((shard) => shard.curvature(theta, withGradient)));
@@ -246,8 +251,9 @@ export class MlpObjective extends ModelObjective {
   }
 }
 
-class ModelCurvature implements CurvatureState {
+class ModelCurvature implements Curvature {
   readonly size: number;
+  private readonly full: Scope;
   private count = 0;
   private disposed = false;
 
@@ -257,6 +263,7 @@ class ModelCurvature implements CurvatureState {
     private readonly shards: ShardCurvature[],
   ) {
     this.size = layout.size;
+    this.full = fullScope(layout);
   }
 
   get hvpCount(): number {
@@ -264,23 +271,25 @@ class ModelCurvature implements CurvatureState {
   }
 
   hvp(v: Float64Array): Promise<Float64Array> {
-    return this.apply(this.layout.layerCount, v);
+    return this.apply(this.full, v);
   }
 
-  blockHvp(k: number): (v: Float64Array) => Promise<Float64Array> {
-    lastLayersBlock(this.layout, k); // validates k
-    return (v) => this.apply(k, v);
+  operator(scope: Scope): (v: Float64Array) => Promise<Float64Array> {
+    checkScope(this.layout, scope, 'Curvature.operator');
+    // The layout's own scope (equal to the checked one): later changes to the caller's object do not reach it.
+    const own = scope.kind === 'full' ? this.full : lastLayersScope(this.layout, scope.k);
+    return (v) => this.apply(own, v);
   }
 
-  /** H_kk·v for the block of the last k layers (k = layerCount: the full Hessian). */
-  private async apply(k: number, v: Float64Array): Promise<Float64Array> {
-    if (this.disposed) throw new Error('CurvatureState used after dispose()');
-    const block = lastLayersBlock(this.layout, k);
-    if (v.length !== block.size) {
-      throw new Error(`HVP: v has ${v.length} entries, the ${k}-layer block has ${block.size}`);
+  /** H·v restricted to a checked scope (v and the result of length scope.size). */
+  private async apply(scope: Scope, v: Float64Array): Promise<Float64Array> {
+    if (this.disposed) throw new Error('Curvature used after dispose()');
+    if (v.length !== scope.size) {
+      const name = scope.kind === 'full' ? 'the layout' : `the ${scope.k}-layer block`;
+      throw new Error(`HVP: v has ${v.length} entries, ${name} has ${scope.size}`);
     }
     const parts: Promise<Float64Array>[] = new Array(this.shards.length);
-    for (let i = this.shards.length - 1; i >= 0; i--) parts[i] = this.shards[i].apply(k, v);
+    for (let i = this.shards.length - 1; i >= 0; i--) parts[i] = this.shards[i].apply(scope, v);
     const results = await Promise.all(parts);
     const result = results[0];
     for (let i = 1; i < results.length; i++) addInto(result, results[i]);

@@ -5,9 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend';
-import { lastLayersBlock, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
+import { lastLayersScope, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
 import { ModelObjective, resolveWorkers } from './objective';
-import { randomTheta, randomVector, relError, tinyBatch } from './testing';
+import { randomTheta, randomVector, relError, tinyBatch } from './testing/fixtures';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -59,8 +59,9 @@ describe.each([
     expect(relError(await cb.hvp(v), hv)).toBeLessThan(1e-6);
     expect(await fused.curvature.hvp(v)).toEqual(await cb.hvp(v));
     expect(fused.gradient).toEqual((await pooled.lossAndGradient(theta.f32)).gradient);
-    const w = randomVector(lastLayersBlock(modelLayout(spec), 2).size, 3);
-    expect(relError(await cb.blockHvp(2)(w), await ca.blockHvp(2)(w))).toBeLessThan(1e-6);
+    const scope = lastLayersScope(modelLayout(spec), 2);
+    const w = randomVector(scope.size, 3);
+    expect(relError(await cb.operator(scope)(w), await ca.operator(scope)(w))).toBeLessThan(1e-6);
     expect(cb.hvpCount).toBe(3);
     for (const c of [ca, cb, fused.curvature]) c.dispose();
     await expect(cb.hvp(v)).rejects.toThrow(/after dispose/);

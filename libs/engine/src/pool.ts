@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from './backend';
 import type { Batch } from './batch';
-import type { ModelSpec } from './layout';
+import type { ModelSpec, Scope } from './layout';
 import type { Shard, ShardCurvature, ShardGradient, ShardSums } from './shard';
 
 /** The init message of a worker (shard-worker.ts). */
@@ -30,7 +30,7 @@ export type ShardRequest =
   | { op: 'lossAndGradient'; theta: Float32Array }
   | { op: 'outputs'; theta: Float32Array; x?: Float32Array }
   | { op: 'curvature'; theta: Float32Array; withGradient: boolean; state: number }
-  | { op: 'apply'; state: number; k: number; v: Float64Array }
+  | { op: 'apply'; state: number; scope: Scope; v: Float64Array }
   | { op: 'disposeCurvature'; state: number };
 
 export type ShardReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
@@ -102,7 +102,7 @@ export class RemoteShard implements Shard {
     const state = this.nextState++;
     const sums = await this.request<ShardGradient | null>({ op: 'curvature', theta, withGradient, state });
     const curvature: ShardCurvature = {
-      apply: (k, v) => this.request({ op: 'apply', state, k, v }),
+      apply: (scope, v) => this.request({ op: 'apply', state, scope, v }),
       dispose: () => {
         if (this.failure === null) void this.request({ op: 'disposeCurvature', state }).catch(() => {});
       },

@@ -4,7 +4,7 @@ import { createRng } from '@lrscape/linalg';
 import { selectBackend } from './backend';
 import { cnnGeometry, type ConvGeometry, type Pooling } from './layout';
 import { poolAdjoint, poolForward, poolR, poolRouting } from './pooling';
-import { relError } from './testing';
+import { relError } from './testing/fixtures';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -66,14 +66,14 @@ describe.each([
               } else {
                 const arg = sw.indexOf(Math.max(...sw));
                 expect(outV[i]).toBe(sw[arg]);
-                expect(rOutV[i]).toBeCloseTo(rw[arg], 6);
+                expect(rOutV[i]).toBe(rw[arg]); // routing weight 1 on the argmax, 0 elsewhere: exact
               }
             }
           }
         }
       }
-      // ⟨poolR(r), g⟩ = ⟨r, poolAdjoint(g)⟩; the dropped row/column gets nothing.
-      expect(Math.abs(dot(rOutV, gOut) - dot(r, await adj.data())) / Math.abs(dot(rOutV, gOut))).toBeLessThan(1e-5);
+      // ⟨poolR(r), g⟩ = ⟨r, poolAdjoint(g)⟩ (float32 sums of ≤ 4 terms; worst measured 2.4e-8); the dropped row/column gets nothing.
+      expect(relError([dot(r, await adj.data())], [dot(rOutV, gOut)])).toBeLessThan(1e-6);
       const adjV = await adj.data();
       for (let i = 0; i < adjV.length; i++) {
         const [y, x] = [Math.floor(i / (w * c)) % h, Math.floor(i / c) % w];
@@ -94,7 +94,9 @@ describe.each([
     });
     const [u, d] = [await up.data(), await down.data()];
     const fd = Float64Array.from(u, (v, i) => (v - d[i]) / (2 * eps));
-    expect(relError(await rOut.data(), fd)).toBeLessThan(1e-3);
+    // Max pooling is linear between ties, so the difference is exact but for rounding s ± eps·r to float32:
+    // ≈ u·|s|/eps ≈ 6e-5 (u = 2⁻²⁴); worst measured 4.7e-5.
+    expect(relError(await rOut.data(), fd)).toBeLessThan(2e-4);
     for (const t of [rOut, up, down]) t.dispose();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
 import { referenceModelGradient, referenceModelHessian, referenceModelHessianVector, referenceModelLoss } from './reference';
-import { matVec, randomTheta, randomVector, relError, tinyBatch } from './testing';
+import { matVec, randomTheta, randomVector, relError, tinyBatch } from './testing/fixtures';
 import type { Batch } from './batch';
 
 function centralDifference(f: (t: Float64Array) => number, theta: Float64Array, i: number, h: number): number {

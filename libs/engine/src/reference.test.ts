@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIVATIONS, LOSSES, mlpLayout, type MlpSpec } from './layout';
 import { referenceGradient, referenceHessian, referenceLoss } from './reference';
-import { randomTheta, relError, tinyBatch } from './testing';
+import { randomTheta, relError, tinyBatch } from './testing/fixtures';
 
 function centralDifference(f: (t: Float64Array) => number, theta: Float64Array, i: number, h: number): number {
   const t = Float64Array.from(theta);

@@ -51,8 +51,8 @@ async function handle(request: ShardRequest): Promise<{ result: unknown; transfe
     }
     case 'apply': {
       const state = states.get(request.state);
-      if (state === undefined) throw new Error('CurvatureState used after dispose()');
-      const hv = await state.apply(request.k, request.v);
+      if (state === undefined) throw new Error('Curvature used after dispose()');
+      const hv = await state.apply(request.scope, request.v);
       return { result: hv, transfer: [hv.buffer as ArrayBuffer] };
     }
     case 'disposeCurvature':

@@ -8,7 +8,7 @@
  * in float64 in JS, so the chunking changes results only by float32 rounding inside chunks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { lastLayersBlock, modelDims, type ModelSpec, type ParameterLayout } from './layout';
+import { modelDims, type ModelSpec, type ParameterLayout, type Scope } from './layout';
 import { createModel, type BoundModel, type Model, type ModelInput } from './model';
 import type { Batch } from './batch';
 
@@ -23,9 +23,9 @@ export interface ShardGradient extends ShardSums {
   gradient: Float64Array;
 }
 
-/** A shard's curvature at one θ: its share of H_kk·v for the block of the last k layers (k = layerCount: H·v). */
+/** A shard's curvature at one θ: its share of H·v restricted to a scope (checked by objective.ts) of its layout. */
 export interface ShardCurvature {
-  apply(k: number, v: Float64Array): Promise<Float64Array>;
+  apply(scope: Scope, v: Float64Array): Promise<Float64Array>;
   dispose(): void;
 }
 
@@ -257,17 +257,17 @@ class LocalCurvature implements ShardCurvature {
     private readonly invN: number,
   ) {}
 
-  async apply(k: number, v: Float64Array): Promise<Float64Array> {
-    const block = lastLayersBlock(this.layout, k);
-    const first = this.layout.layerCount - k;
-    const dir = this.bound.direction(Float32Array.from(v), first, block.offset);
+  async apply(scope: Scope, v: Float64Array): Promise<Float64Array> {
+    // The scope's first layer: the R-operator's direction is zero below it.
+    const first = scope.kind === 'full' ? 0 : this.layout.layerCount - scope.k;
+    const dir = this.bound.direction(Float32Array.from(v), first, scope.offset);
     try {
-      const result = new Float64Array(block.size);
+      const result = new Float64Array(scope.size);
       for (const cache of this.caches) {
         const out = tf.tidy(() => this.bound.rOperator(cache, dir, first, this.invN));
         const values = await out.data();
         out.dispose();
-        for (let i = 0; i < block.size; i++) result[i] += values[i];
+        for (let i = 0; i < scope.size; i++) result[i] += values[i];
       }
       return result;
     } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TableRow } from '@lrscape/artifacts';
-import { edgeOfStabilityClaims, edgeOfStabilityHoverClaims, flatteningClaims, outlierCountClaims, peakThresholdRatio, shiftClaims } from './claims';
+import { CLAIM_IDS, edgeOfStabilityClaims, edgeOfStabilityHoverClaims, flatteningClaims, outlierCountClaims, peakThresholdRatio, shiftClaims, verifyExperiment } from './claims';
 
 const run = (name: string, eta: number, diverged = false): TableRow<'runs'> => ({
   run: name, eta, schedule: 'constant', seed: 0, steps: 10, diverged, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu',
@@ -86,5 +86,27 @@ describe('edge-of-stability hover and outlier-count claims', () => {
     const [claim] = outlierCountClaims([run('a', 0.1), run('b', 0.2), run('c', 0.3, true)], [...spec('a', 0, 1), ...spec('a', 100, 9), ...spec('b', 100, 10), ...spec('c', 100, 1)], 10);
     expect(claim.measured).toBe(9);
     expect(claim.verdict).toBe('pass');
+  });
+});
+
+describe('verifyExperiment', () => {
+  const runs = [run('eta-0.01', 0.01), run('eta-0.2', 0.2)];
+  const steps = [step('eta-0.01', 0, 0.01, 50), step('eta-0.2', 0, 0.2, 10.2)];
+  const tables = { runs, steps, spectra: [], instabilities: [], overlaps: [], flattening: [] };
+
+  it('gives every claim its stable id, in CLAIM_IDS order, outliers only for classification', () => {
+    const regression = verifyExperiment(tables, null).map((c) => c.id);
+    expect(regression).toEqual(CLAIM_IDS.filter((id) => id !== 'outliers-classes'));
+    expect(verifyExperiment(tables, 2).map((c) => c.id)).toEqual([...CLAIM_IDS]);
+  });
+
+  it('computes the same claims as the individual checks', () => {
+    const claims = verifyExperiment(tables, null);
+    const byId = new Map(claims.map((c) => [c.id, c]));
+    expect(byId.get('stable-below-threshold')!.measured).toBeCloseTo(0.25, 12);
+    expect(byId.get('progressive-sharpening')!.measured).toBeCloseTo(1.02, 12);
+    // No overlaps and no drop runs: those claims are not run, with their reason.
+    expect(byId.get('landscape-shift')!.verdict).toBe('not-run');
+    expect(byId.get('drop-flattening')!.detail).toMatch(/needs ≥ 3 drop runs/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The reproduction claims each experiment's `verify` target checks on its real outputs (a row of the
- * `claims` table each: what was measured, what was expected, the verdict). Failing claims are recorded,
- * not thrown: the report shows them.
+ * `claims` table each: a stable id, what was measured, what was expected, the verdict). Failing claims are
+ * recorded, not thrown: the report shows them (docs/architecture.md, "Claims").
  */
 import type { TableRow } from '@lrscape/artifacts';
 import { spearman } from './flattening';
@@ -37,6 +37,7 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
   const smallest = [...constant].sort((a, b) => a.eta - b.eta)[0];
   const stableRatio = smallest ? peakThresholdRatio(stepsOf(smallest.run)) : null;
   claims.push({
+    id: 'stable-below-threshold',
     claim: 'The smallest η stays below the stability threshold (λmax < 2/η throughout)',
     measured: stableRatio,
     expected: 'max λmax/(2/η) < 1',
@@ -48,6 +49,7 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
   const reaching = ratios.filter((r) => r.ratio !== null && r.ratio >= 0.95);
   const bestRatio = ratios.reduce<number | null>((m, r) => (r.ratio === null ? m : m === null ? r.ratio : Math.max(m, r.ratio)), null);
   claims.push({
+    id: 'progressive-sharpening',
     claim: 'Sharpness rises to the stability threshold 2/η at the larger η (progressive sharpening)',
     measured: bestRatio,
     expected: 'max λmax/(2/η) ≥ 0.95 for some non-diverged η',
@@ -60,6 +62,7 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
   const most = Math.max(0, ...constant.map((r) => countBy.get(r.run) ?? 0));
   const quiet = smallest ? (countBy.get(smallest.run) ?? 0) : null;
   claims.push({
+    id: 'repeated-instabilities',
     claim: 'Large η trains through repeated instabilities (loss spikes while λmax > 2/η); the stable η has none',
     measured: most,
     expected: '≥ 2 instabilities in some run, 0 in the smallest-η run',
@@ -70,6 +73,7 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
   const top = spectra.filter((s) => s.rank === 1 && s.scope === 'full' && Math.abs(s.eigenvalue) > 0);
   const worst = top.reduce<number | null>((m, s) => Math.max(m ?? 0, s.residual / Math.abs(s.eigenvalue)), null);
   claims.push({
+    id: 'lanczos-converged',
     claim: 'Lanczos top eigenpairs are converged (relative residual ‖Hu − λu‖/|λ| of λmax at every checkpoint)',
     measured: worst,
     expected: '≤ 1e-3',
@@ -100,6 +104,7 @@ export function shiftClaims(runs: readonly TableRow<'runs'>[], overlaps: readonl
   const seeds = new Set(compared.map((r) => r.seed)).size;
   return [
     {
+      id: 'landscape-shift',
       claim: 'Landscape shift: small η stays near the baseline’s top eigenspace, large η moves to new solutions',
       measured: small !== null && large !== null ? small - large : null,
       expected: 'mean overlap to baseline at the smallest non-baseline η minus that at the largest non-diverged η > 0',
@@ -119,6 +124,7 @@ export function flatteningClaims(flattening: readonly TableRow<'flattening'>[]):
   const rho = spearman(drops.map((d) => d.instabilities), drops.map((d) => d.sharpness));
   return [
     {
+      id: 'drop-family-size',
       claim: 'Delayed-drop family: at least four drop times trained to convergence',
       measured: times,
       expected: '≥ 4 distinct t_switch',
@@ -126,6 +132,7 @@ export function flatteningClaims(flattening: readonly TableRow<'flattening'>[]):
       detail: drops.map((d) => `t=${d.t_switch}: ${d.instabilities} instabilities, final λmax ${d.sharpness.toFixed(3)}`).join('; ') || 'no drop runs',
     },
     {
+      id: 'drop-flattening',
       claim: 'Landscape flattening: the more instabilities before the drop, the lower the final sharpness',
       measured: rho,
       expected: 'Spearman ρ(instabilities before drop, final λmax) < 0',
@@ -155,6 +162,7 @@ export function edgeOfStabilityHoverClaims(runs: readonly TableRow<'runs'>[], st
   const worst = medians.reduce<number | null>((m, r) => Math.max(m ?? 0, Math.abs(r.median - 1)), null);
   return [
     {
+      id: 'eos-hover',
       claim: 'Edge of stability: where λmax reaches 2/η in the second half of training, it hovers there (median over that half)',
       measured: worst,
       expected: `max over those η of |median λmax/(2/η) − 1| ≤ ${tolerance}`,
@@ -178,11 +186,43 @@ export function outlierCountClaims(runs: readonly TableRow<'runs'>[], spectra: r
   const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
   return [
     {
+      id: 'outliers-classes',
       claim: `Outliers ≈ classes: the trained networks' Hessians have about C = ${classes} outliers`,
       measured: median,
       expected: `median m within ±${Math.max(1, Math.round(classes / 5))} of C = ${classes}`,
       verdict: verdict(median === null ? null : Math.abs(median - classes) <= Math.max(1, Math.round(classes / 5))),
       detail: counts.map((c) => `${c.run}: m = ${c.m}`).join(', ') || 'no spectra',
     },
+  ];
+}
+
+/** The tables verify reads. */
+export interface VerifyInputs extends ClaimInputs {
+  overlaps: readonly TableRow<'overlaps'>[];
+  flattening: readonly TableRow<'flattening'>[];
+}
+
+/** Ids of the claims `verifyExperiment` computes, in order (outliers-classes for classification only). */
+export const CLAIM_IDS = [
+  'stable-below-threshold',
+  'progressive-sharpening',
+  'repeated-instabilities',
+  'lanczos-converged',
+  'eos-hover',
+  'outliers-classes',
+  'landscape-shift',
+  'drop-family-size',
+  'drop-flattening',
+] as const;
+export type ClaimId = (typeof CLAIM_IDS)[number];
+
+/** Every claim of an experiment from its aggregate tables; `classes` is C for classification, else null. */
+export function verifyExperiment(tables: VerifyInputs, classes: number | null): Claim[] {
+  return [
+    ...edgeOfStabilityClaims(tables),
+    ...edgeOfStabilityHoverClaims(tables.runs, tables.steps),
+    ...(classes ? outlierCountClaims(tables.runs, tables.spectra, classes) : []),
+    ...shiftClaims(tables.runs, tables.overlaps),
+    ...flatteningClaims(tables.flattening),
   ];
 }

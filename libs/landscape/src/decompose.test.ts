@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, symmetricEigen } from '@lrscape/linalg';
-import { decomposeHessian, type CurvatureOperators } from './decompose';
+import type { Curvature, Scope } from '@lrscape/engine';
+import { decomposeHessian, warmStartOf } from './decompose';
 
 /** H = Q diag(λ) Qᵀ with a known spectrum; its k-layer "blocks" are trailing principal submatrices. */
-function knownCurvature(lambdas: number[]): { ops: CurvatureOperators; dense: Float64Array } {
+function knownCurvature(lambdas: number[]): { ops: Pick<Curvature, 'operator'>; dense: Float64Array; scopes: Scope[] } {
   const n = lambdas.length;
   const rng = createRng(5);
   const q: Float64Array[] = [];
@@ -24,15 +25,17 @@ function knownCurvature(lambdas: number[]): { ops: CurvatureOperators; dense: Fl
     for (let r = 0; r < m; r++) for (let c = 0; c < m; c++) out[r] += dense[(offset + r) * n + offset + c] * v[c];
     return out;
   };
-  return { ops: { size: n, hvp: apply(0), blockHvp: (k) => apply(n - 4 * k) }, dense };
+  // The "last k layers" of this operator: the trailing 4k coordinates.
+  const scopes: Scope[] = [{ kind: 'full', offset: 0, size: n }, ...[1, 2].map((k) => ({ kind: 'block' as const, k, offset: n - 4 * k, size: 4 * k, layers: [] }))];
+  return { ops: { operator: (scope) => apply(scope.offset) }, dense, scopes };
 }
 
 describe('decomposeHessian', () => {
   it('returns the known top eigenvalues of the full operator with small residuals, and one spectrum per k', async () => {
     const lambdas = [9, 7, 5, ...Array.from({ length: 27 }, (_, i) => 0.5 - i * 0.02)];
-    const { ops, dense } = knownCurvature(lambdas);
-    const spectra = await decomposeHessian(ops, { topK: 3, maxIterations: 30, tolerance: 1e-8, kLayers: [1, 2], blockSize: (k) => 4 * k });
-    expect(spectra.map((s) => s.scope)).toEqual(['full', 'k1', 'k2']);
+    const { ops, dense, scopes } = knownCurvature(lambdas);
+    const spectra = await decomposeHessian(ops, scopes, { topK: 3, maxIterations: 30, tolerance: 1e-8 });
+    expect(spectra.map((s) => s.scope)).toEqual(scopes);
     const full = spectra[0];
     expect(full.pairs.map((p) => p.value)).toEqual([expect.closeTo(9, 8), expect.closeTo(7, 8), expect.closeTo(5, 8)]);
     full.pairs.forEach((p) => expect(p.residual).toBeLessThan(1e-6));
@@ -49,5 +52,16 @@ describe('decomposeHessian', () => {
         expect(p.value).toBeCloseTo(exact[i], 8);
       });
     }
+  });
+
+  it('warm-started from its own eigenvectors, converges in fewer operator calls to the same values', async () => {
+    const lambdas = [9, 7, 5, ...Array.from({ length: 27 }, (_, i) => 0.5 - i * 0.02)];
+    const { ops, scopes } = knownCurvature(lambdas);
+    const cold = await decomposeHessian(ops, scopes.slice(0, 1), { topK: 3, maxIterations: 30, tolerance: 1e-8 });
+    const warm = warmStartOf(cold);
+    expect([...warm.keys()]).toEqual(['full']);
+    const again = await decomposeHessian(ops, scopes.slice(0, 1), { topK: 3, maxIterations: 30, tolerance: 1e-8, warm });
+    expect(again[0].pairs.map((p) => p.value)).toEqual(cold[0].pairs.map((p) => expect.closeTo(p.value, 8)));
+    expect(again[0].operatorCalls).toBeLessThan(cold[0].operatorCalls);
   });
 });

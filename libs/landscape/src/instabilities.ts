@@ -1,5 +1,5 @@
 /**
- * Instabilities of a GD run from its loss and sharpness traces (DESIGN §5): a heating phase is a rise of
+ * Instabilities of a GD run from its loss and sharpness traces (docs/architecture.md, "Science definitions as implemented"): a heating phase is a rise of
  * the training loss by more than `prominence` (relative to the running minimum before it) while
  * λmax > 2/η; it runs from that minimum to the loss peak; the cooling phase runs from the peak until the
  * loss is back under its pre-rise level.

@@ -1,5 +1,5 @@
 /**
- * The outlier–bulk split of a Hessian spectrum and the effective number of parameters (DESIGN §5).
+ * The outlier–bulk split of a Hessian spectrum and the effective number of parameters (docs/architecture.md, "Science definitions as implemented").
  */
 
 export interface OutlierSplit {

@@ -1,5 +1,5 @@
 /**
- * What an outlier direction controls in output space (DESIGN §5): perturb θ ± ε·u and measure the change of
+ * What an outlier direction controls in output space (docs/architecture.md, "Science definitions as implemented"): perturb θ ± ε·u and measure the change of
  * the network's outputs, per class (classification) or along x (1-D regression).
  */
 import type { TableRow } from '@lrscape/artifacts';

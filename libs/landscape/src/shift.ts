@@ -1,9 +1,9 @@
 /**
- * Landscape shift (DESIGN §5): how the top eigenspace turns between checkpoints, along a run, and against
+ * Landscape shift (docs/architecture.md, "Science definitions as implemented"): how the top eigenspace turns between checkpoints, along a run, and against
  * the baseline (smallest-η) run; and how the parameter displacement θ_t − θ_0 lines up with the baseline's.
  */
 import type { TableRow } from '@lrscape/artifacts';
-import { orthonormalize, subspaceOverlap } from '@lrscape/linalg';
+import { orthonormalise, subspaceOverlap } from '@lrscape/linalg';
 
 /** A checkpoint's top eigenvectors of one scope (rank order) and its outlier count m. */
 export interface CheckpointEigenspace {
@@ -26,8 +26,8 @@ export interface EigenspaceOverlap {
  */
 export function eigenspaceOverlap(a: CheckpointEigenspace, b: CheckpointEigenspace): EigenspaceOverlap {
   const m = Math.max(1, Math.min(a.m, b.m, a.vectors.length, b.vectors.length));
-  const ua = orthonormalize(a.vectors.slice(0, m));
-  const ub = orthonormalize(b.vectors.slice(0, m));
+  const ua = orthonormalise(a.vectors.slice(0, m));
+  const ub = orthonormalise(b.vectors.slice(0, m));
   const { overlap, cosines } = subspaceOverlap(ua, ub);
   return { m, overlap: Math.min(1, Math.max(0, overlap)), minCos: cosines.length ? Math.min(...cosines) : 0 };
 }

@@ -14,11 +14,14 @@ describe('effectiveRows', () => {
 });
 
 describe('klayerComparison', () => {
+  // P = 4; the last layer's block is parameters 2 and 3.
+  const fullScope = { kind: 'full', offset: 0, size: 4 } as const;
+  const block = { kind: 'block', k: 1, offset: 2, size: 2, layers: ['dense1'] } as const;
   const e = (n: number, i: number) => Float64Array.from({ length: n }, (_, j) => (j === i ? 1 : 0));
   it('is exact (error 0, overlap 1) when the full top eigenvectors live in the block', () => {
-    const full = { scope: 'full', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(4, 2), residual: 0 }, { value: 3, vector: e(4, 3), residual: 0 }] };
-    const k1 = { scope: 'k1', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(2, 0), residual: 0 }, { value: 3, vector: e(2, 1), residual: 0 }] };
-    const rows = klayerComparison('r', 7, [full, k1], () => 2);
+    const full = { scope: fullScope, basisOperatorCalls: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(4, 2), residual: 0 }, { value: 3, vector: e(4, 3), residual: 0 }] };
+    const k1 = { scope: block, basisOperatorCalls: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(2, 0), residual: 0 }, { value: 3, vector: e(2, 1), residual: 0 }] };
+    const rows = klayerComparison('r', 7, [full, k1]);
     expect(rows).toEqual([
       { run: 'r', step: 7, k: 1, rank: 1, rel_error: 0, overlap_to_full: expect.closeTo(1, 12) },
       { run: 'r', step: 7, k: 1, rank: 2, rel_error: 0, overlap_to_full: expect.closeTo(1, 12) },
@@ -26,11 +29,16 @@ describe('klayerComparison', () => {
   });
   it('measures the error and the misalignment of a block that misses the top direction', () => {
     const c = Math.SQRT1_2;
-    const full = { scope: 'full', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 4, vector: Float64Array.from([c, 0, c, 0]), residual: 0 }] };
-    const k1 = { scope: 'k1', iterations: 0, operatorCalls: 0, converged: true, pairs: [{ value: 3, vector: e(2, 0), residual: 0 }] };
-    const [row] = klayerComparison('r', 0, [full, k1], () => 2);
+    const full = { scope: fullScope, basisOperatorCalls: 0, operatorCalls: 0, converged: true, pairs: [{ value: 4, vector: Float64Array.from([c, 0, c, 0]), residual: 0 }] };
+    const k1 = { scope: block, basisOperatorCalls: 0, operatorCalls: 0, converged: true, pairs: [{ value: 3, vector: e(2, 0), residual: 0 }] };
+    const [row] = klayerComparison('r', 0, [full, k1]);
     expect(row.rel_error).toBeCloseTo(0.25, 12);
     expect(row.overlap_to_full).toBeCloseTo(0.5, 12);
+  });
+  it('embeds the block where its scope says (offset 0 here, so the same vectors now miss)', () => {
+    const full = { scope: fullScope, basisOperatorCalls: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(4, 2), residual: 0 }] };
+    const k1 = { scope: { ...block, offset: 0 }, basisOperatorCalls: 0, operatorCalls: 0, converged: true, pairs: [{ value: 5, vector: e(2, 0), residual: 0 }] };
+    expect(klayerComparison('r', 0, [full, k1])[0].overlap_to_full).toBeCloseTo(0, 12);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * Per-checkpoint summaries of the spectra, as rows of the `effective` and `klayer` tables (DESIGN §6).
+ * Per-checkpoint summaries of the spectra, as rows of the `effective` and `klayer` tables
+ * (docs/architecture.md, "Tables").
  */
 import type { TableRow } from '@lrscape/artifacts';
 import { subspaceOverlap } from '@lrscape/linalg';
@@ -33,25 +34,20 @@ export function effectiveRows(spectra: readonly TableRow<'spectra'>[], alphaFrac
 
 /**
  * k-layer against full at one checkpoint: for each rank r, the relative error of the r-th eigenvalue and
- * the overlap of the top-r eigenspaces, the k-layer eigenvectors embedded in θ-space (zero outside the block).
+ * the overlap of the top-r eigenspaces, the k-layer eigenvectors embedded in θ-space (zero outside the
+ * block, which sits where the scope says).
  */
-export function klayerComparison(
-  run: string,
-  step: number,
-  spectra: readonly ScopeSpectrum[],
-  blockOffset: (k: number) => number,
-): TableRow<'klayer'>[] {
-  const full = spectra.find((s) => s.scope === 'full');
+export function klayerComparison(run: string, step: number, spectra: readonly ScopeSpectrum[]): TableRow<'klayer'>[] {
+  const full = spectra.find((s) => s.scope.kind === 'full');
   if (!full) return [];
-  const n = full.pairs[0]?.vector.length ?? 0;
+  const n = full.scope.size;
   const rows: TableRow<'klayer'>[] = [];
   for (const spectrum of spectra) {
-    if (spectrum.scope === 'full') continue;
-    const k = Number(spectrum.scope.slice(1));
-    const offset = blockOffset(k);
+    const { scope } = spectrum;
+    if (scope.kind !== 'block') continue;
     const embedded = spectrum.pairs.map((p) => {
       const v = new Float64Array(n);
-      v.set(p.vector, offset);
+      v.set(p.vector, scope.offset);
       return v;
     });
     const ranks = Math.min(full.pairs.length, spectrum.pairs.length);
@@ -60,7 +56,7 @@ export function klayerComparison(
       rows.push({
         run,
         step,
-        k,
+        k: scope.k,
         rank: r,
         rel_error: Math.abs(spectrum.pairs[r - 1].value - exact) / Math.max(Math.abs(exact), 1e-12),
         overlap_to_full: subspaceOverlap(full.pairs.slice(0, r).map((p) => p.vector), embedded.slice(0, r)).overlap,

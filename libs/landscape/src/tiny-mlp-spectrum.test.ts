@@ -1,10 +1,10 @@
 /**
  * The whole Hessian path on a tiny MLP against its exact spectrum: the exact Hessian (float64 hyper-dual
  * reference of @lrscape/engine), its dense eigenvalues, and Lanczos on (a) the exact H in float64 and
- * (b) the tfjs float32 R-operator HVP that the pipeline uses.
+ * (b) the tfjs float32 R-operator HVP that the pipeline uses (through decomposeHessian on the full scope).
  */
 import { describe, expect, it } from 'vitest';
-import { initMlpParameters, MlpObjective, referenceHessian, selectBackend, type MlpSpec } from '@lrscape/engine';
+import { fullScope, initMlpParameters, MlpObjective, referenceHessian, selectBackend, type MlpSpec } from '@lrscape/engine';
 import { createRng, lanczosTopEigenpairs, symmetricEigen } from '@lrscape/linalg';
 import { decomposeHessian } from './decompose';
 
@@ -24,7 +24,7 @@ function tinyBatch(spec: MlpSpec, n: number) {
 }
 
 describe.each(cases)('Lanczos top-5 of a tiny $activation/$loss MLP', (spec) => {
-  it('match the dense exact eigenvalues: 1e-6 on the float64 path, 1e-3 on the tfjs float32 HVP', async () => {
+  it('match the dense exact eigenvalues: 1e-6 on the float64 path, 1e-5 on the tfjs float32 HVP', async () => {
     await selectBackend('wasm');
     const batch = tinyBatch(spec, 12);
     // Move θ off the initial point so the spectrum is not degenerate.
@@ -45,8 +45,10 @@ describe.each(cases)('Lanczos top-5 of a tiny $activation/$loss MLP', (spec) => 
     const objective = new MlpObjective(spec, batch);
     const curvature = await objective.curvatureAt(theta32);
     try {
-      const [full] = await decomposeHessian(curvature, { topK: 5, maxIterations: P, tolerance: 1e-7, kLayers: [], blockSize: () => 0 });
-      full.pairs.forEach((pair, i) => expect(Math.abs(pair.value - exact[i]) / Math.abs(exact[i])).toBeLessThan(1e-3));
+      const [full] = await decomposeHessian(curvature, [fullScope(objective.layout)], { topK: 5, maxIterations: P, tolerance: 1e-7 });
+      const worst = Math.max(...full.pairs.map((pair, i) => Math.abs(pair.value - exact[i]) / Math.abs(exact[i])));
+      // float32 HVPs (ε ≈ 6e-8) on a well-separated top-5: measured ≤ 1e-7; 1e-5 leaves room for other backends' summation order.
+      expect(worst).toBeLessThan(1e-5);
     } finally {
       curvature.dispose();
       objective.dispose();

@@ -3,9 +3,7 @@
  * process: for each solver, from the tolerance grid of tools/bench the loosest tolerance whose result has every
  * one of the top 20 pairs at true relative residual ≤ 1e-4 (as bench:lanczos chooses), its operator calls, and
  * the wall time of that run split into time inside the operator and Lanczos's own work. Repeated; medians.
- * (2026-11-29, this machine, 3 repeats: the previous implementation — CGS2 every step, per-vector dot/axpy,
- * Ritz vectors by axpy — took 111 calls and 5.55 s of own work; this one 111 calls, 1.91 s; thick restart with
- * maxBasis 40/50/60: 114/112/111 calls, 1.80/1.89/1.87 s.)
+ * Figures: tools/bench/README.md, "libs/linalg/bench".
  *
  *   npx tsx libs/linalg/bench/lanczos-synthetic.ts [n=199210] [repeats=3] [solvers=…]
  */

@@ -2,8 +2,9 @@
  * Synthetic operators shaped like the benchmark MLP's Hessian (tools/bench, issue 5), whose matvec is cheap, so
  * that a run's time is Lanczos's own work: H = diag(λ) with 9 outliers in [10, 22] above a bulk 0.33·u^2000
  * (u uniform): most of it near 0, a sparse tail whose top 11 lie in 0.31–0.33. Calibrated so that unrestarted
- * Lanczos needs 111 steps for the top 20 at relative residual 1e-4 (the bench's Hessian: 113). A Krylov method from a random normal start sees diag(λ)
- * and Q diag(λ) Qᵀ alike (the start's distribution is rotation invariant), so the diagonal loses nothing.
+ * Lanczos needs about as many steps for the top 20 at relative residual 1e-4 as on the bench's Hessian (figures
+ * in tools/bench/README.md). A Krylov method from a random normal start sees diag(λ) and Q diag(λ) Qᵀ alike
+ * (the start's distribution is rotation invariant), so the diagonal loses nothing.
  * `float32` rounds the input and output to float32, like the engine's HVPs.
  * The perturbed operator H' = diag(λ') + low-rank symmetric kick stands for the next checkpoint.
  */

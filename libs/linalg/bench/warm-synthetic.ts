@@ -4,13 +4,9 @@
  * operator calls to reach true relative residual ≤ 1e-4 on all 20 pairs of H' (loosest tolerance of the grid that
  * meets it, as bench:lanczos chooses).
  *
- *   npx tsx libs/linalg/bench/warm-synthetic.ts [n=199210] [maxBasis]
+ * Figures: tools/bench/README.md, "libs/linalg/bench".
  *
- * 2026-11-29, unrestarted (operator calls; the warm vectors' worst relative residual on H' in brackets):
- *   [5.5e-7] cold 107, 'sum' 69, 'block' 21, 'auto' 21;   [2.2e-5] 107, 72, 21, 21;
- *   [2.2e-4] 120, 71, 63, 63;                              [2.2e-3] 106, 70, 81, 81.
- * On the bench's Hessian one GD step on, the previous eigenvectors' residuals are 5e-3 (outliers) to 8e-2 (bulk
- * edge): 'sum' 99, 'block' 117, cold 112.
+ *   npx tsx libs/linalg/bench/warm-synthetic.ts [n=199210] [maxBasis]
  */
 import { lanczosTopEigenpairs, type LanczosOptions } from '../src/lanczos';
 import { benchLikeSpectrum, perturbation, syntheticOperator, worstRelativeResidual } from './synthetic';
@@ -38,7 +34,7 @@ async function main(): Promise<void> {
   const h = syntheticOperator(lambda, { float32: true });
   const before = await lanczosTopEigenpairs(h.op, n, { count: COUNT, tolerance: 1e-6, maxIterations: 400, trueResiduals: false });
   const warmVectors = before.pairs.map((p) => p.vector);
-  console.log(`n = ${n}, maxBasis ${maxBasis ?? '(unrestarted)'}; warm vectors: H's top ${COUNT} at tolerance 1e-6 (${before.iterations} steps)`);
+  console.log(`n = ${n}, maxBasis ${maxBasis ?? '(unrestarted)'}; warm vectors: H's top ${COUNT} at tolerance 1e-6 (${before.basisOperatorCalls} steps)`);
   console.log("| perturbation (relative diag, rank-4 kick) | warm vectors' worst rel. res. on H' | cold | 'sum' | 'block' (RR, lock converged, Σ rest) | 'auto' |");
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const [relative, kick] of [[1e-6, 1e-5], [1e-4, 1e-3], [1e-3, 1e-2], [1e-2, 1e-1]]) {

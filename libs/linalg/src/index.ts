@@ -1,10 +1,10 @@
 export * from './random';
-export { dot, norm, axpy, scale, orthonormalize, cosine } from './vector';
+export { dot, norm, axpy, scale, orthonormalise, cosine } from './vector';
 export type { LinearOperator } from './operator';
 export { tridiagonalEigen } from './tridiagonal';
 export { symmetricEigen } from './symmetric-eigen';
 export { lanczosTopEigenpairs, type RitzPair, type LanczosOptions, type LanczosResult } from './lanczos';
-export { powerIteration } from './power-iteration';
+export { powerIteration, powerStep, type PowerStep } from './power-iteration';
 export { hutchinsonTrace } from './trace';
 export { slqDensity, type SlqOptions, type SlqResult } from './slq';
 export { subspaceOverlap } from './subspace';

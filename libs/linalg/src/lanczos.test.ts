@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LanczosProcess, lanczosTopEigenpairs, tridiagonaliseFrom, type LanczosResult } from './lanczos';
+import { lanczosTopEigenpairs, type LanczosResult } from './lanczos';
+import { LanczosProcess } from './lanczos-process';
 import { createRng } from './random';
 import { subspaceOverlap } from './subspace';
 import { symmetricEigen } from './symmetric-eigen';
@@ -11,7 +12,9 @@ import {
   matVec,
   orthonormalityError,
   randomOrthogonal,
-} from './test-matrices';
+} from './testing/matrices';
+import { defaultRestartKeep, thickRestart, thickRestartSettings, tridiagonaliseFrom } from './thick-restart';
+import { warmBlockProcess } from './warm-block';
 import { axpy, dot, norm, randomNormalVector } from './vector';
 
 /** λ_head followed by n − head.length values drawn uniformly from [lo, hi]. */
@@ -45,8 +48,8 @@ describe('lanczosTopEigenpairs', () => {
     expect(result.converged).toBe(true);
     expectExactTopPairs(result, h, lambda, 5);
     expect(result.operatorCalls).toBe(calls());
-    expect(result.operatorCalls).toBe(result.iterations + 5); // one extra call per true residual
-    expect(result.iterations).toBeLessThanOrEqual(30); // default cap max(2M + 20, 3M)
+    expect(result.operatorCalls).toBe(result.basisOperatorCalls + 5); // one extra call per true residual
+    expect(result.basisOperatorCalls).toBeLessThanOrEqual(30); // default cap max(2M + 20, 3M)
   });
 
   it('finds the top pairs of Q diag(λ) Qᵀ with a spread bulk, negatives included', async () => {
@@ -99,7 +102,7 @@ describe('lanczosTopEigenpairs', () => {
     const h = fromSpectrum(lambda, randomOrthogonal(n, 109));
     const result = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 8 });
     expect(result.converged).toBe(true);
-    expect(result.iterations).toBeLessThan(12);
+    expect(result.basisOperatorCalls).toBeLessThan(12);
     result.pairs.forEach((pair, i) => expect(pair.value).toBeCloseTo(descending(lambda)[i], 12));
     for (const pair of result.pairs) expect(pair.residual).toBeLessThan(1e-12);
     expect(orthonormalityError(result.pairs.map((p) => p.vector))).toBeLessThan(1e-10);
@@ -128,7 +131,7 @@ describe('lanczosTopEigenpairs', () => {
     const { op, calls } = denseOperator(h, n);
     const result = await lanczosTopEigenpairs(op, n, { count: 6 });
     expect(result.pairs).toHaveLength(n);
-    expect(result.iterations).toBe(n);
+    expect(result.basisOperatorCalls).toBe(n);
     expect(result.operatorCalls).toBe(calls());
     result.pairs.forEach((pair, i) => {
       expect(pair.value).toBeCloseTo(exact.values[i], 12);
@@ -147,8 +150,8 @@ describe('lanczosTopEigenpairs', () => {
     const warm = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 1, startVector: q[0] });
     expect(warm.converged).toBe(true);
     expectExactTopPairs(warm, h, lambda, 1);
-    expect(warm.iterations).toBeLessThanOrEqual(3);
-    expect(cold.iterations).toBeGreaterThan(warm.iterations);
+    expect(warm.basisOperatorCalls).toBeLessThanOrEqual(3);
+    expect(cold.basisOperatorCalls).toBeGreaterThan(warm.basisOperatorCalls);
   });
 
   it('warm vectors from a nearby matrix (a previous checkpoint) save iterations', async () => {
@@ -173,7 +176,7 @@ describe('lanczosTopEigenpairs', () => {
       warmVectors: before.pairs.map((p) => p.vector),
     });
     expectExactTopPairs(warm, h, lambda, 4);
-    expect(warm.iterations).toBeLessThan(cold.iterations);
+    expect(warm.basisOperatorCalls).toBeLessThan(cold.basisOperatorCalls);
   });
 
   it('with trueResiduals: false reports the Lanczos estimates and spends no extra calls', async () => {
@@ -182,8 +185,8 @@ describe('lanczosTopEigenpairs', () => {
     const h = fromSpectrum(lambda, randomOrthogonal(n, 113));
     const { op, calls } = denseOperator(h, n);
     const result = await lanczosTopEigenpairs(op, n, { count: 3, trueResiduals: false, tolerance: 1e-8 });
-    expect(result.operatorCalls).toBe(result.iterations);
-    expect(calls()).toBe(result.iterations);
+    expect(result.operatorCalls).toBe(result.basisOperatorCalls);
+    expect(calls()).toBe(result.basisOperatorCalls);
     for (const pair of result.pairs) {
       expect(pair.residual).toBeLessThanOrEqual(1e-8 * pair.value);
       // With an orthonormal basis the estimate |β s_k| equals the true residual up to rounding.
@@ -199,7 +202,7 @@ describe('lanczosTopEigenpairs', () => {
     const { op, calls } = denseOperator(h, n);
     const capped = await lanczosTopEigenpairs(op, n, { count: 3, maxIterations: 6, seed: 5 });
     expect(capped.converged).toBe(false);
-    expect(capped.iterations).toBe(6);
+    expect(capped.basisOperatorCalls).toBe(6);
     expect(capped.pairs).toHaveLength(3);
     expect(capped.operatorCalls).toBe(calls());
     const again = await lanczosTopEigenpairs(op, n, { count: 3, maxIterations: 6, seed: 5 });
@@ -260,7 +263,7 @@ describe('thick restart (maxBasis)', () => {
       await process.step();
       if (i < 14) process.extend();
     }
-    process.thickRestart(6);
+    thickRestart(process, 6);
     // Now: 6 kept vectors + q̂, ready to step; H q_j = Σ_i T_ij q_i for j < 6, with T_{6,5} = the coupling.
     expect(process.size).toBe(7);
     expect(orthonormalityError(process.basis)).toBeLessThan(1e-13);
@@ -289,7 +292,7 @@ describe('thick restart (maxBasis)', () => {
     const { op, calls } = denseOperator(h, n);
     const result = await lanczosTopEigenpairs(op, n, { count: 20, maxBasis: 44, maxIterations: 600, tolerance: 1e-9 });
     expect(result.converged).toBe(true);
-    expect(result.iterations).toBeGreaterThan(44); // the basis was full at least once
+    expect(result.basisOperatorCalls).toBeGreaterThan(44); // the basis was full at least once
     expect(result.operatorCalls).toBe(calls());
     expectExactTopPairs(result, h, lambda, 20);
     result.pairs.forEach((pair, i) => expect(Math.abs(dot(pair.vector, exact.vectors[i]))).toBeCloseTo(1, 6));
@@ -301,7 +304,7 @@ describe('thick restart (maxBasis)', () => {
     const hc = fromSpectrum(cluster, randomOrthogonal(n, 104));
     const clustered = await lanczosTopEigenpairs(denseOperator(hc, n).op, n, { count: 5, maxBasis: 12, maxIterations: 400 });
     expect(clustered.converged).toBe(true);
-    expect(clustered.iterations).toBeGreaterThan(12);
+    expect(clustered.basisOperatorCalls).toBeGreaterThan(12);
     expectExactTopPairs(clustered, hc, cluster, 5);
 
     const repeated = [5, 5, 5, ...Array<number>(20).fill(2), ...Array<number>(77).fill(1)];
@@ -311,6 +314,16 @@ describe('thick restart (maxBasis)', () => {
     expect(result.converged).toBe(true);
     expectExactTopPairs(result, hr, repeated, 4);
     expect(subspaceOverlap(result.pairs.slice(0, 3).map((p) => p.vector), q.slice(0, 3)).overlap).toBeCloseTo(1, 10);
+  });
+
+  it('keeps the wanted pairs and half the rest of the room by default; no restart when maxBasis ≥ n', () => {
+    expect(defaultRestartKeep(20, 60)).toBe(40);
+    expect(defaultRestartKeep(5, 10)).toBe(7);
+    expect(defaultRestartKeep(5, 7)).toBe(5); // capped at maxBasis − 2
+    expect(thickRestartSettings({ maxBasis: 10 }, 50, 5)).toEqual({ maxBasis: 10, keep: 7 });
+    expect(thickRestartSettings({ maxBasis: 10, restartKeep: 6 }, 50, 5)).toEqual({ maxBasis: 10, keep: 6 });
+    expect(thickRestartSettings({ maxBasis: 50 }, 50, 5)).toBeNull();
+    expect(thickRestartSettings({}, 50, 5)).toBeNull();
   });
 
   it('validates maxBasis and restartKeep', async () => {
@@ -344,12 +357,12 @@ describe('warm block start (warmStart)', () => {
     });
     expect(orthonormalityError(block.pairs.map((p) => p.vector))).toBeLessThan(1e-10);
     // 6 Rayleigh–Ritz applications, all six pairs locked, one Krylov step: 7.
-    expect(block.iterations).toBe(7);
-    expect(block.iterations).toBeLessThan(sum.iterations);
-    expect(sum.iterations).toBeLessThan(cold.iterations);
+    expect(block.basisOperatorCalls).toBe(7);
+    expect(block.basisOperatorCalls).toBeLessThan(sum.basisOperatorCalls);
+    expect(sum.basisOperatorCalls).toBeLessThan(cold.basisOperatorCalls);
     // 'auto' asks one application of the first vector, then takes the block (reusing it).
     const auto = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, tolerance: 1e-6, warmVectors, warmStart: 'auto' });
-    expect(auto.iterations).toBe(block.iterations);
+    expect(auto.basisOperatorCalls).toBe(block.basisOperatorCalls);
   });
 
   it('locks the converged pairs and finds the rest when only some are close; estimates are the true residuals', async () => {
@@ -365,7 +378,7 @@ describe('warm block start (warmStart)', () => {
     const block = await lanczosTopEigenpairs(denseOperator(h, n).op, n, options);
     const cold = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, tolerance: 1e-6 });
     expect(block.converged).toBe(true);
-    expect(block.iterations).toBeLessThan(cold.iterations);
+    expect(block.basisOperatorCalls).toBeLessThan(cold.basisOperatorCalls);
     block.pairs.forEach((pair, i) => {
       expect(pair.value).toBeCloseTo(exact.values[i], 9);
       const trueResidual = norm(axpy(-pair.value, pair.vector, matVec(h, pair.vector)));
@@ -378,8 +391,28 @@ describe('warm block start (warmStart)', () => {
     const h = kick(previous, n, 1e-3, 19);
     const sum = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, warmVectors, warmStart: 'sum' });
     const auto = await lanczosTopEigenpairs(denseOperator(h, n).op, n, { count: 6, warmVectors, warmStart: 'auto' });
-    expect(auto.iterations).toBe(sum.iterations + 1);
+    expect(auto.basisOperatorCalls).toBe(sum.basisOperatorCalls + 1);
     expect(auto.pairs.map((p) => p.value)).toEqual(sum.pairs.map((p) => p.value));
+  });
+
+  it('locks nothing when no warm vector has converged, and still finds the exact top pairs', async () => {
+    const h = kick(previous, n, 1e-2, 21);
+    const exact = symmetricEigen(h, n);
+    const { op, calls } = denseOperator(h, n);
+    // Bulk eigenvectors of the previous matrix: far from converged on H's top.
+    const far = [q[100], q[101], q[102]];
+    const isConverged = (value: number, residual: number) => residual <= 1e-8 * Math.abs(value);
+    const started = await warmBlockProcess(op, n, far, createRng(0), { keep: n, wanted: 3, isConverged });
+    expect(started?.blockSize).toBe(0);
+    expect(started?.size).toBe(1);
+    expect(calls()).toBe(3); // one application per warm vector
+    const result = await lanczosTopEigenpairs(op, n, { count: 3, warmVectors: far, warmStart: 'block', tolerance: 1e-8, maxIterations: 100 });
+    expect(result.converged).toBe(true);
+    expect(result.operatorCalls).toBe(calls() - 3);
+    result.pairs.forEach((pair, i) => {
+      expect(pair.value).toBeCloseTo(exact.values[i], 9);
+      expect(pair.residual).toBeLessThanOrEqual(1e-7 * pair.value);
+    });
   });
 
   it('with thick restarts too: a block start, then restarts that carry the block residual', async () => {

@@ -1,10 +1,32 @@
 /**
  * Power iteration for the largest-magnitude eigenpair: v ← Hv/‖Hv‖ (Golub & Van Loan §7.3.1).
- * Converges at rate |λ₂/λ₁|; a cheap sanity check beside Lanczos, not a replacement for it.
+ * Converges at rate |λ₂/λ₁|; a cheap sanity check beside Lanczos, not a replacement for it. powerStep is one
+ * step, for callers that track λmax with one operator application per step (training); powerIteration repeats
+ * it to a tolerance.
  */
 import { applyOperator, type LinearOperator } from './operator';
 import { createRng } from './random';
 import { axpy, dot, norm, randomNormalVector, scale } from './vector';
+
+export interface PowerStep {
+  /** vᵀHv: the Rayleigh quotient of the unit v. */
+  value: number;
+  /** Hv/‖Hv‖, the next iterate; a copy of v when Hv = 0. */
+  vector: Float64Array;
+  /** ‖Hv − value·v‖: how far v is from an eigenvector (no extra operator application). */
+  residual: number;
+}
+
+/** One power-iteration step from the unit vector v (not modified): exactly one operator application. */
+export async function powerStep(op: LinearOperator, v: Float64Array): Promise<PowerStep> {
+  const hv = await applyOperator(op, v);
+  const value = dot(v, hv);
+  const residual = norm(axpy(-value, v, Float64Array.from(hv)));
+  const hvNorm = norm(hv);
+  // Hv = 0: v is an eigenvector for 0, and there is no direction to move to.
+  const vector = hvNorm > 0 ? scale(1 / hvNorm, hv) : Float64Array.from(v);
+  return { value, vector, residual };
+}
 
 export async function powerIteration(
   op: LinearOperator,
@@ -16,7 +38,7 @@ export async function powerIteration(
   if (options.startVector && options.startVector.length !== n) {
     throw new RangeError(`start vector has length ${options.startVector.length}, expected ${n}`);
   }
-  const v =
+  let v =
     options.startVector && norm(options.startVector) > 0
       ? Float64Array.from(options.startVector)
       : randomNormalVector(n, createRng(seed));
@@ -26,14 +48,13 @@ export async function powerIteration(
   let residual = Infinity;
   let iterations = 0;
   while (iterations < maxIterations) {
-    const hv = await applyOperator(op, v);
+    const step = await powerStep(op, v);
     iterations++;
-    // Invariant: v is unit, hv = Hv, value is the Rayleigh quotient of v, residual = ‖Hv − value·v‖.
-    value = dot(v, hv);
-    const hvNorm = norm(hv);
-    residual = norm(axpy(-value, v, Float64Array.from(hv)));
-    if (residual <= tolerance * Math.abs(value) || hvNorm === 0) break;
-    v.set(scale(1 / hvNorm, hv));
+    // v is unit, value its Rayleigh quotient and residual = ‖Hv − value·v‖; Hv = 0 gives residual 0 and stops.
+    value = step.value;
+    residual = step.residual;
+    if (residual <= tolerance * Math.abs(value)) break;
+    v = step.vector;
   }
   return { value, vector: v, iterations, residual };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
 import { slqDensity } from './slq';
-import { denseOperator, fromSpectrum, randomOrthogonal } from './test-matrices';
+import { denseOperator, fromSpectrum, randomOrthogonal } from './testing/matrices';
 
 /** Trapezoid rule of y on the grid x. */
 function trapezoid(x: Float64Array, y: Float64Array, from = -Infinity, to = Infinity): number {

@@ -9,7 +9,7 @@
  * Σ_j w_j N(λ; θ_j, σ²).
  */
 import type { LinearOperator } from './operator';
-import { LanczosProcess } from './lanczos';
+import { LanczosProcess } from './lanczos-process';
 import { createRng } from './random';
 import { descendingOrder, implicitQL } from './tridiagonal';
 import { rademacherVector } from './vector';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { randomOrthogonal } from './test-matrices';
+import { randomOrthogonal } from './testing/matrices';
 import { subspaceOverlap } from './subspace';
-import { axpy, orthonormalize, scale } from './vector';
+import { axpy, orthonormalise, scale } from './vector';
 
 const unit = (n: number, i: number) => {
   const e = new Float64Array(n);
@@ -33,7 +33,7 @@ describe('subspaceOverlap', () => {
       axpy(Math.SQRT1_2, u[3], scale(Math.SQRT1_2, Float64Array.from(u[2]))),
       axpy(-Math.SQRT1_2, u[3], scale(Math.SQRT1_2, Float64Array.from(u[2]))),
     ];
-    const other = orthonormalize([q[0], q[5], q[2]].map((v, i) => axpy(0.3 * (i + 1), q[7 + i], Float64Array.from(v))));
+    const other = orthonormalise([q[0], q[5], q[2]].map((v, i) => axpy(0.3 * (i + 1), q[7 + i], Float64Array.from(v))));
     const a = subspaceOverlap(u, other);
     const b = subspaceOverlap(rotated, other);
     expect(b.overlap).toBeCloseTo(a.overlap, 13);

@@ -8,7 +8,7 @@ import {
   orthonormalityError,
   randomOrthogonal,
   reconstructionError,
-} from './test-matrices';
+} from './testing/matrices';
 import { dot } from './vector';
 
 describe('symmetricEigen', () => {

@@ -12,7 +12,7 @@ import { dot } from './vector';
  * indices k+1..n−1, and updates the trailing block B ← P_k B P_k as a symmetric rank-2 update.
  * Returns the diagonal d, the off-diagonal e (length n, e[n−1] = 0) and Q as rows.
  */
-export function householderTridiagonalize(a: Float64Array[]): { d: Float64Array; e: Float64Array; q: Float64Array[] } {
+export function householderTridiagonalise(a: Float64Array[]): { d: Float64Array; e: Float64Array; q: Float64Array[] } {
   const n = a.length;
   const d = new Float64Array(n);
   const e = new Float64Array(n);
@@ -94,7 +94,7 @@ export function symmetricEigen(matrix: Float64Array, n: number): { values: Float
     for (let j = 0; j < n; j++) row[j] = 0.5 * (matrix[i * n + j] + matrix[j * n + i]);
     return row;
   });
-  const { d, e, q } = householderTridiagonalize(a);
+  const { d, e, q } = householderTridiagonalise(a);
   // Rotations of QL applied to the rows of Q give the rows of Q Z: the eigenvectors of A.
   implicitQL(d, e, q);
   return sortedEigenpairs(d, q);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
-import { denseOperator, diagonalMatrix, fromSpectrum, randomOrthogonal } from './test-matrices';
+import { denseOperator, diagonalMatrix, fromSpectrum, randomOrthogonal } from './testing/matrices';
 import { hutchinsonTrace } from './trace';
 
 describe('hutchinsonTrace', () => {

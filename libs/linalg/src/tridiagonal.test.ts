@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
-import { orthonormalityError } from './test-matrices';
+import { orthonormalityError } from './testing/matrices';
 import { implicitQL, tridiagonalEigen } from './tridiagonal';
 import { dot } from './vector';
 

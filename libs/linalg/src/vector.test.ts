@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
-import { orthonormalityError } from './test-matrices';
+import { orthonormalityError } from './testing/matrices';
 import {
   axpy,
   combineInto,
@@ -8,8 +8,8 @@ import {
   crossProducts,
   dot,
   norm,
-  orthogonalizeAgainst,
-  orthonormalize,
+  orthogonaliseAgainst,
+  orthonormalise,
   projectInto,
   randomNormalVector,
   scale,
@@ -38,11 +38,11 @@ describe('level-1 kernels', () => {
   });
 });
 
-describe('orthonormalize', () => {
+describe('orthonormalise', () => {
   it('returns an orthonormal basis of the same span', () => {
     const rng = createRng(11);
     const vs = Array.from({ length: 8 }, () => randomNormalVector(30, rng));
-    const q = orthonormalize(vs);
+    const q = orthonormalise(vs);
     expect(q).toHaveLength(8);
     expect(orthonormalityError(q)).toBeLessThan(1e-14);
     // Each input lies in span(q): its projection keeps its whole norm.
@@ -54,14 +54,14 @@ describe('orthonormalize', () => {
   it('drops linearly dependent vectors and keeps nearly dependent ones orthonormal', () => {
     const a = f64(1, 0, 0, 0);
     const b = f64(1, 1e-9, 0, 0);
-    const q = orthonormalize([a, b, axpy(2, a, Float64Array.from(b)), f64(0, 0, 1, 0)]);
+    const q = orthonormalise([a, b, axpy(2, a, Float64Array.from(b)), f64(0, 0, 1, 0)]);
     expect(q).toHaveLength(3);
     expect(orthonormalityError(q)).toBeLessThan(1e-15);
   });
-  it('orthogonalizeAgainst projects out an orthonormal basis', () => {
+  it('orthogonaliseAgainst projects out an orthonormal basis', () => {
     const rng = createRng(12);
-    const basis = orthonormalize(Array.from({ length: 5 }, () => randomNormalVector(20, rng)));
-    const w = orthogonalizeAgainst(randomNormalVector(20, rng), basis);
+    const basis = orthonormalise(Array.from({ length: 5 }, () => randomNormalVector(20, rng)));
+    const w = orthogonaliseAgainst(randomNormalVector(20, rng), basis);
     for (const q of basis) expect(Math.abs(dot(q, w))).toBeLessThan(1e-15);
   });
 });

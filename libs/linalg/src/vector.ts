@@ -69,7 +69,7 @@ export function cosine(a: Float64Array, b: Float64Array): number {
  * projection is below `dropTolerance` times its own norm is linearly dependent on the earlier ones and is
  * dropped, so the result may be shorter than the input (its length is the numerical rank).
  */
-export function orthonormalize(vectors: Float64Array[], dropTolerance = 1e-10): Float64Array[] {
+export function orthonormalise(vectors: Float64Array[], dropTolerance = 1e-10): Float64Array[] {
   const basis: Float64Array[] = [];
   for (const v of vectors) {
     const w = Float64Array.from(v);
@@ -269,7 +269,7 @@ export function crossProducts(a: readonly Float64Array[], b: readonly Float64Arr
  * all coefficients of a pass are taken from the same w, then subtracted. One CGS pass loses orthogonality
  * in proportion to the condition of [Q w]; the second pass restores it to working precision.
  */
-export function orthogonalizeAgainst(w: Float64Array, basis: readonly Float64Array[], passes = 2): Float64Array {
+export function orthogonaliseAgainst(w: Float64Array, basis: readonly Float64Array[], passes = 2): Float64Array {
   const coefficients = new Float64Array(basis.length);
   for (let pass = 0; pass < passes; pass++) {
     projectInto(coefficients, basis, w);

@@ -2,7 +2,7 @@ import * as Plot from '@observablehq/plot';
 import { describe, expect, test } from 'vitest';
 import { COOLING_COLOUR, EOS_BAND, edgeOfStabilityFigure, HEATING_COLOUR, klayerFigure, lossFigure, sharpnessFigure, spectrumFigure, thin } from './figures.ts';
 import type { InstabilitiesRow, RunsRow, SpectraRow, StepsRow } from './rows.ts';
-import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing.ts';
+import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing/dom.ts';
 
 function run(name: string, eta: number, extra: Partial<RunsRow> = {}): RunsRow {
   return { run: name, eta, schedule: 'constant', seed: 0, steps: 4, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu', ...extra };

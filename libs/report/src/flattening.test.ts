@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { flatteningFigure } from './flattening.ts';
 import type { FlatteningRow, RunsRow } from './rows.ts';
-import { marksOf, parse, yPixelOf } from './testing.ts';
+import { marksOf, parse, yPixelOf } from './testing/dom.ts';
 
 function run(name: string, eta: number, schedule = 'constant'): RunsRow {
   return { run: name, eta, schedule, seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' };

@@ -1,5 +1,5 @@
 /**
- * Landscape flattening (DESIGN §5), two panels: (a) along a run, the sharpness of the solution reached
+ * Landscape flattening (docs/architecture.md, "Science definitions as implemented"), two panels: (a) along a run, the sharpness of the solution reached
  * after the i-th instability against i; (b) drop schedules with later and later t_switch, the final
  * sharpness against the number of instabilities met before the drop, each point labelled by t_switch.
  */

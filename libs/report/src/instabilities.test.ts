@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { instabilityTable } from './instabilities.ts';
 import { etaColourOf } from './plot.ts';
 import type { InstabilitiesRow, RunsRow } from './rows.ts';
-import { parse } from './testing.ts';
+import { parse } from './testing/dom.ts';
 
 function row(run: string, eta: number, index: number, end: number | null): InstabilitiesRow {
   return {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { formatNumber, formatSeconds } from './html.ts';
 import { heatmapRuns, renderExperimentPage, renderFigure, type ExperimentPageInput } from './page.ts';
-import { sampleExperiment } from './sample.ts';
-import { parse } from './testing.ts';
+import { sampleExperiment } from './testing/sample.ts';
+import { parse } from './testing/dom.ts';
 
 const SECTIONS = [
   'loss', 'sharpness', 'eos', 'instabilities', 'spectra', 'effective', 'klayer', 'flattening', 'shift', 'perturbations',
@@ -167,7 +167,7 @@ describe('renderExperimentPage', () => {
       perturbations: rename(hostile.perturbations),
       klayer: rename(hostile.klayer),
       overlaps: (hostile.overlaps ?? []).map((o) => ({ ...o, run_a: o.run_a === 'eta-0.1' ? name : o.run_a, run_b: o.run_b === 'eta-0.1' ? name : o.run_b })),
-      claims: [{ claim: evil, measured: 1, expected: evil, verdict: 'pass', detail: evil }],
+      claims: [{ id: evil, claim: evil, measured: 1, expected: evil, verdict: 'pass', detail: evil }],
       config: { note: evil },
       provenance: { ...hostile.provenance, codeVersion: evil, versions: { [evil]: evil }, timings: { [evil]: 1 } },
       downloads: [{ label: evil, href: 'data/x"onmouseover="alert(1).arrow' }],

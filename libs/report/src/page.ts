@@ -50,7 +50,7 @@ export interface ExperimentPageInput {
   spectra: SpectraRow[];
   claims: ClaimsRow[];
   /**
-   * The landscape analyses' tables (DESIGN §6), each optional: a section whose table is absent or
+   * The landscape analyses' tables (docs/architecture.md, "Artifacts"), each optional: a section whose table is absent or
    * empty is left out of the page.
    */
   instabilities?: InstabilitiesRow[];
@@ -343,16 +343,16 @@ function runsTable(runs: RunsRow[]): string {
 <p class="lrs-note">One row per training run. λmax / (2/η) is the final sharpness as a fraction of the stability threshold (constant schedules only): near 1 is the edge of stability.</p>`;
 }
 
-const VERDICT_TEXT: Record<ClaimsRow['verdict'], string> = { pass: 'pass', fail: 'fail', 'not-run': 'not run' };
+const VERDICT_TEXT: Record<ClaimsRow['verdict'], string> = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive', 'not-run': 'not run' };
 
 function claimsSection(claims: ClaimsRow[]): string {
   const intro =
     '<p class="lrs-note">Each claim of the paper this experiment reproduces, checked on the outputs above by the experiment’s verify step: the measured value, what was expected, and the verdict.</p>';
   if (claims.length === 0) return `${intro}<p class="lrs-nodata" role="note">No checks recorded for this experiment.</p>`;
   const count = (v: ClaimsRow['verdict']) => claims.filter((c) => c.verdict === v).length;
-  const summary = `${count('pass')} of ${claims.length} pass, ${count('fail')} fail${count('not-run') ? `, ${count('not-run')} not run` : ''}.`;
+  const summary = `${count('pass')} of ${claims.length} pass, ${count('fail')} fail${count('inconclusive') ? `, ${count('inconclusive')} inconclusive` : ''}${count('not-run') ? `, ${count('not-run')} not run` : ''}.`;
   const rows = claims.map(
-    (c) => html`<tr class="lrs-claim-${c.verdict}"><td>${c.claim}</td><td class="num">${formatNumber(c.measured)}</td><td>${c.expected}</td>
+    (c) => html`<tr class="lrs-claim-${c.verdict}" id="claim-${c.id}" data-claim-id="${c.id}"><td>${c.claim}<br><code class="lrs-note">${c.id}</code></td><td class="num">${formatNumber(c.measured)}</td><td>${c.expected}</td>
 <td><span class="lrs-badge lrs-${c.verdict}">${VERDICT_TEXT[c.verdict] ?? c.verdict}</span></td><td>${c.detail}</td></tr>`,
   );
   return html`${raw(intro)}<p><strong>${summary}</strong></p><div class="lrs-table-wrap"><table class="lrs-claims">
@@ -363,7 +363,7 @@ function claimsSection(claims: ClaimsRow[]): string {
 function downloadsSection(downloads: ExperimentPageInput['downloads']): string {
   if (downloads.length === 0) return '<p class="lrs-note">No data files were published with this page.</p>';
   return html`<ul class="lrs-downloads">${downloads.map((d) => raw(html`<li><a href="${d.href}" download>${d.label}</a></li>`))}</ul>
-<p class="lrs-note">Tidy tables as Arrow IPC files, one row per observation, with the experiment, config hash, code version and backend in the schema metadata.
+<p class="lrs-note">Tidy tables as Arrow IPC files, one row per observation, with the experiment, the hashes of the config slices it was computed from, the code version and the backend in the schema metadata.
 Read them with <code>tableFromIPC</code> from apache-arrow (JavaScript), <code>pyarrow.ipc.open_file</code> or <code>pandas.read_feather</code> (Python), or <code>polars.read_ipc</code>.</p>`;
 }
 

@@ -2,7 +2,7 @@ import * as Plot from '@observablehq/plot';
 import { describe, expect, test } from 'vitest';
 import { isRegression, perturbationHeatmapFigure } from './perturbations.ts';
 import type { PerturbationsRow } from './rows.ts';
-import { marksOf, parse } from './testing.ts';
+import { marksOf, parse } from './testing/dom.ts';
 
 const classification: PerturbationsRow[] = [0, 50].flatMap((step) =>
   [1, 2, 3].flatMap((direction) => [0, 1, 2, 3].map((c) => ({ run: 'a', step, direction, class_or_x: c, delta: c === direction ? 1 : c === 0 ? 0 : -1 }))),

@@ -1,5 +1,5 @@
 /**
- * The output-space role of the top eigendirections (DESIGN §5): the change `delta` of each class's
+ * The output-space role of the top eigendirections (docs/architecture.md, "Science definitions as implemented"): the change `delta` of each class's
  * output (classification) or of the output at each input x (regression) when θ moves along u_i.
  */
 import * as Plot from '@observablehq/plot';

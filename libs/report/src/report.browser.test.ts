@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sampleExperiment } from './sample.ts';
+import { sampleExperiment } from './testing/sample.ts';
 import { checkSiteLinks, renderSiteIndex, writeExperimentReport } from './site.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

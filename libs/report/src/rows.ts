@@ -1,5 +1,5 @@
 /**
- * The rows the report reads: the row types of DESIGN §6, taken from the one module that declares
+ * The rows the report reads: the row types of the tables (docs/architecture.md, "Artifacts"), taken from the one module that declares
  * every table (`@lrscape/artifacts` tables.ts), so that no column name is spelled twice. A type-only
  * import: the report needs nothing from artifacts at run time, and a caller passes plain objects
  * (e.g. `readTable(…).rows` or an Arrow `table.toArray()`).

@@ -2,7 +2,7 @@ import * as Plot from '@observablehq/plot';
 import { describe, expect, test } from 'vitest';
 import type { DisplacementRow, OverlapsRow, RunsRow } from './rows.ts';
 import { baselineOverlapFigure, baselineRunOf, displacementFigure, instabilityOverlapFigure, OVERLAP_SCHEME, overlapHeatmapFigure } from './shift.ts';
-import { marksOf, parse, yPixelOf } from './testing.ts';
+import { marksOf, parse, yPixelOf } from './testing/dom.ts';
 
 function run(name: string, eta: number): RunsRow {
   return { run: name, eta, schedule: 'constant', seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' };

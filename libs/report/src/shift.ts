@@ -1,5 +1,5 @@
 /**
- * Landscape-shift figures (DESIGN §5): how the top-m eigenspace turns along a run (step × step heat
+ * Landscape-shift figures (docs/architecture.md, "Science definitions as implemented"): how the top-m eigenspace turns along a run (step × step heat
  * map), against the baseline (smallest-η) run, across each instability, and how the parameter
  * displacement θ_t − θ_0 lines up with the baseline's. Overlap s = ‖U_aᵀU_b‖_F²/m ∈ [0, 1].
  */

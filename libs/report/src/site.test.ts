@@ -2,14 +2,23 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sampleExperiment } from './sample.ts';
+import { sampleExperiment } from './testing/sample.ts';
 import { checkSiteLinks, publishSite, renderSiteIndex, writeExperimentReport, type SiteIndexEntry } from './site.ts';
-import { parse } from './testing.ts';
+import { parse } from './testing/dom.ts';
 
 const ENTRIES: SiteIndexEntry[] = [
   { experiment: 'wreg', title: 'W-shaped regression', href: 'wreg/index.html', summary: 'GD on a W-shaped target.', status: 'ok', claims: { pass: 2, fail: 1 } },
   { experiment: 'src', title: 'Swiss rolls', href: 'src/index.html', summary: 'Two interleaved spirals.', status: 'ok' },
   { experiment: 'cifar10', title: 'CIFAR-10 <small CNN>', href: 'cifar10/index.html', summary: 'Real images.', status: 'skipped', reason: 'data files absent: put data_batch_1.bin … under data/cifar10' },
+  {
+    experiment: 'wreg-long',
+    title: 'W-reg, 20k steps',
+    href: 'wreg-long/index.html',
+    summary: '',
+    status: 'skipped',
+    reason: 'in the extended tier, not selected (LRSCAPE_TIER=default)',
+    command: 'LRSCAPE_TIER=extended npx nx run wreg-long:analyze',
+  },
 ];
 const META = { generatedAt: '2025-01-01T00:00:00Z', codeVersion: 'abc1234' };
 
@@ -29,6 +38,18 @@ describe('renderSiteIndex', () => {
     expect(skipped.textContent).toContain('CIFAR-10 <small CNN>');
     expect(skipped.textContent).toContain('data files absent: put data_batch_1.bin');
     expect(skipped.querySelector('a')).toBeNull();
+  });
+
+  test('gives the command that builds a left-out experiment, and none where there is none', async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'lrs-index-')), 'index.html');
+    await writeFile(file, renderSiteIndex(ENTRIES, META));
+    const read = parse(await readFile(file, 'utf8'));
+    const long = read.querySelector('#skipped li[data-experiment="wreg-long"]')!;
+    expect(long.textContent).toContain('W-reg, 20k steps');
+    expect(long.textContent).toContain('in the extended tier, not selected (LRSCAPE_TIER=default)');
+    expect(long.querySelector('code.lrs-command')!.textContent).toBe('LRSCAPE_TIER=extended npx nx run wreg-long:analyze');
+    expect(read.querySelector('#skipped li[data-experiment="cifar10"] code.lrs-command')).toBeNull();
+    await rm(path.dirname(file), { recursive: true, force: true });
   });
 
   test('says so when there is nothing yet', () => {

@@ -13,12 +13,14 @@ export interface SiteIndexEntry {
   href: string;
   summary: string;
   status: 'ok' | 'skipped';
-  /** Why a skipped experiment was left out (e.g. its data files are absent). */
+  /** Why a skipped experiment was left out (its data files are absent, its tier is not selected). */
   reason?: string;
+  /** The command that builds a skipped experiment, where one is all it takes (e.g. `LRSCAPE_TIER=extended npx nx run x:analyze`). */
+  command?: string;
   claims?: { pass: number; fail: number };
 }
 
-/** reports/index.html: every experiment with its reproduction-check tally; skipped ones with the reason. */
+/** reports/index.html: every experiment with its reproduction-check tally; skipped ones with the reason and the command that builds them. */
 export function renderSiteIndex(entries: SiteIndexEntry[], meta: { generatedAt: string; codeVersion: string }): string {
   const ok = entries.filter((e) => e.status === 'ok');
   const skipped = entries.filter((e) => e.status === 'skipped');
@@ -33,7 +35,7 @@ ${ok.map((e) => raw(html`<tr data-experiment="${e.experiment}"><td><a href="${e.
     : '<p class="lrs-nodata" role="note">No experiment has been reported yet: run <code>npx nx run-many -t analyze</code>.</p>';
   const skippedList = skipped.length
     ? html`<section id="skipped"><h2>Skipped experiments</h2><p class="lrs-note">Left out of this build; nothing was computed for them.</p><ul class="lrs-skipped-list">
-${skipped.map((e) => raw(html`<li data-experiment="${e.experiment}"><strong>${e.title}</strong> (<code>${e.experiment}</code>) <span class="lrs-badge lrs-skipped">skipped</span> — ${e.reason ?? 'no reason given'}${e.summary ? raw(html`<br><span class="lrs-note">${e.summary}</span>`) : ''}</li>\n`))}
+${skipped.map((e) => raw(html`<li data-experiment="${e.experiment}"><strong>${e.title}</strong> (<code>${e.experiment}</code>) <span class="lrs-badge lrs-skipped">skipped</span> — ${e.reason ?? 'no reason given'}${e.command ? raw(html`<br>To build it: <code class="lrs-command">${e.command}</code>`) : ''}${e.summary ? raw(html`<br><span class="lrs-note">${e.summary}</span>`) : ''}</li>\n`))}
 </ul></section>`
     : '';
   const body = html`<header>

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { DensityRow, EffectiveRow, KlayerRow, RunsRow, SpectraRow, TraceRow } from './rows.ts';
 import { densityFigure, effectiveFigure, klayerErrorFigure, outlierCountFigure, traceFigure } from './spectral.ts';
-import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing.ts';
+import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing/dom.ts';
 
 function run(name: string, eta: number): RunsRow {
   return { run: name, eta, schedule: 'constant', seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' };

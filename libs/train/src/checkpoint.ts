@@ -1,10 +1,12 @@
 /**
- * Checkpoints as safetensors (DESIGN §6): one float32 tensor per layer parameter, named by the layout
+ * Checkpoints as safetensors (docs/architecture.md, "Artifacts"): one float32 tensor per layer parameter, named by the layout
  * ('dense0/kernel', …), with step, η, loss and the layout in the metadata, so PyTorch and NumPy users can
  * read them without this project.
  */
 import { readSafetensors, writeSafetensors } from '@lrscape/artifacts';
 import type { ParameterLayout } from '@lrscape/engine';
+import { z } from 'zod';
+import { parseWith } from './json-file';
 
 export interface CheckpointMetadata {
   step: number;
@@ -12,6 +14,11 @@ export interface CheckpointMetadata {
   loss: number;
   reason: string;
 }
+
+/** safetensors metadata is string → string: the step must be a decimal integer. */
+const checkpointMetadataSchema = z.looseObject({
+  step: z.string().regex(/^(0|[1-9][0-9]*)$/, 'expected a non-negative integer').transform(Number),
+});
 
 export const checkpointFileName = (step: number) => `step-${String(step).padStart(6, '0')}.safetensors`;
 
@@ -40,7 +47,8 @@ export async function readCheckpoint(path: string, layout: ParameterLayout): Pro
     }
     theta.set(tensor.data, slot.offset);
   }
-  const step = Number(metadata.step);
-  if (!Number.isInteger(step)) throw new Error(`${path}: metadata field \`step\` is missing or not an integer`);
+  const extra = Object.keys(tensors).filter((name) => !layout.slots.some((slot) => slot.name === name));
+  if (extra.length) throw new Error(`${path}: tensor \`${extra[0]}\` is not in the model's layout`);
+  const { step } = parseWith(path, checkpointMetadataSchema, metadata, 'metadata field');
   return { theta, step, metadata };
 }

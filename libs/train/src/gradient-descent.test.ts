@@ -1,33 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { trainFullBatchGD, type ResumeState, type TrainableObjective, type TrainOptions } from './gradient-descent';
-
-/** L(θ) = ½ Σ a_i θ_i²: Hessian diag(a), λmax = max a, GD stable iff η < 2/λmax. */
-function quadratic(a: number[]): TrainableObjective {
-  return {
-    layout: { size: a.length },
-    async lossAndGradient(theta) {
-      let loss = 0;
-      const gradient = new Float32Array(a.length);
-      a.forEach((ai, i) => {
-        loss += 0.5 * ai * theta[i] * theta[i];
-        gradient[i] = ai * theta[i];
-      });
-      return { loss, accuracy: null, gradient };
-    },
-    async evaluate(theta) {
-      return { loss: a.reduce((s, ai, i) => s + 0.5 * ai * theta[i] * theta[i], 0), accuracy: null };
-    },
-    async curvatureAt() {
-      return { hvp: async (v: Float64Array) => v.map((vi, i) => a[i] * vi), dispose() {} };
-    },
-  };
-}
+import { startState, trainFullBatchGD, type ResumeState, type TrainableObjective, type TrainOptions } from './gradient-descent';
+import { stopRuleSchema } from './stop-rule';
+import { counter, quadratic, quadraticLossAt, scripted } from './testing';
 
 const base = (objective: TrainableObjective, eta: number, steps: number): TrainOptions => ({
   objective,
   theta0: new Float32Array(objective.layout.size).fill(1),
   schedule: { kind: 'constant', eta },
-  steps,
+  stop: { kind: 'steps', steps },
   testEvery: 10,
   sharpnessEvery: 5,
   sharpnessIterations: 10,
@@ -37,63 +17,58 @@ const base = (objective: TrainableObjective, eta: number, steps: number): TrainO
 });
 
 describe('trainFullBatchGD', () => {
-  it('follows θ_{t+1} = (1 − ηa) θ_t exactly on a quadratic and tracks λmax', async () => {
+  it('follows θ_{t+1} = (1 − ηa) θ_t on a quadratic and tracks λmax', async () => {
     const a = [4, 1, 0.5, 0.25];
     const eta = 0.3;
     const result = await trainFullBatchGD(base(quadratic(a), eta, 50));
     expect(result.diverged).toBe(false);
+    expect(result.stoppedBy).toBe('steps');
     expect(result.records).toHaveLength(51);
     result.records.forEach((r) => {
-      const expected = a.reduce((s, ai) => s + 0.5 * ai * Math.pow(1 - eta * ai, 2 * r.step), 0);
-      expect(r.loss).toBeCloseTo(expected, 5);
+      expect(r.loss).toBeCloseTo(quadraticLossAt(a, [1, 1, 1, 1], eta, r.step), 5);
       if (r.step % 5 === 0) expect(r.sharpness).toBeCloseTo(4, 6);
       else expect(r.sharpness).toBeNull();
     });
-    expect(result.checkpoints.map((c) => c.step)).toEqual([0, 20, 40, 50]);
-    expect(result.checkpoints.at(-1)?.reason).toBe('final');
+    expect(result.checkpoints).toEqual([
+      { step: 0, reason: 'cadence' },
+      { step: 20, reason: 'cadence' },
+      { step: 40, reason: 'cadence' },
+      { step: 50, reason: 'final' },
+    ]);
   });
 
   it('records a run past 2/λmax as diverged instead of throwing', async () => {
     const result = await trainFullBatchGD(base(quadratic([4, 1]), 0.6, 500)); // 2/λmax = 0.5
     expect(result.diverged).toBe(true);
-    expect(result.divergedAt).not.toBeNull();
-    // |1 − ηλ| = 1.4 per step: loss grows 1.96× a step, so it passes 1000× the start within ~11 steps.
+    expect(result.stoppedBy).toBe('diverged');
+    // |1 − ηλ| = 1.4 per step: the λ = 4 part of the loss grows 1.96× a step, passing 1000× the start within ~11 steps.
     expect(result.divergedAt!).toBeGreaterThan(8);
     expect(result.divergedAt!).toBeLessThan(15);
     expect(result.records.at(-1)!.loss).toBeGreaterThan(1e3 * result.records[0].loss);
+    expect(result.checkpoints.map((c) => c.reason)).not.toContain('final');
   });
 
-  it('resumes from a saved state to the same trajectory as an uninterrupted run', async () => {
+  it('resumes from a resume point to exactly the records, checkpoints and θ of an uninterrupted run', async () => {
     const objective = quadratic([3, 1, 0.2]);
-    const full = await trainFullBatchGD(base(objective, 0.2, 60));
+    const options = { ...base(objective, 0.2, 60), sharpnessMethod: 'power' as const };
     const states: ResumeState[] = [];
-    await trainFullBatchGD({ ...base(objective, 0.2, 60), onResumePoint: (s) => void states.push(s) });
-    const midway = states.find((s) => s.step === 40)!;
-    const resumed = await trainFullBatchGD({ ...base(objective, 0.2, 60), resume: midway });
-    expect(resumed.records.map((r) => r.step)).toEqual(full.records.map((r) => r.step));
-    expect(resumed.records.map((r) => r.loss)).toEqual(full.records.map((r) => r.loss));
+    const full = await trainFullBatchGD({ ...options, onResumePoint: (s) => void states.push(s) });
+    expect(states.map((s) => s.step)).toEqual([20, 40]);
+    const midway = states[1];
+    expect(midway.records.map((r) => r.step)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    const resumed = await trainFullBatchGD({ ...options, resume: midway });
+    expect(resumed.records).toEqual(full.records); // sharpness included: the warm start is the one step 40 saw
+    expect(resumed.checkpoints).toEqual(full.checkpoints);
+    expect(resumed.sharpnessHvps).toBe(full.sharpnessHvps);
     expect(Array.from(resumed.finalTheta)).toEqual(Array.from(full.finalTheta));
   });
 
   it('saves event checkpoints at the minimum before each loss spike and when the loss is back under it', async () => {
-    // Scripted loss: decays, spikes at steps 10–12, recovers below the pre-spike level at step 15.
+    // Decays, spikes at steps 10–12, recovers below the pre-spike level at step 15.
     const losses = [10, 9, 8, 7, 6, 5, 4, 3.5, 3, 2.8, 2.7, 5, 6, 4, 3, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1];
-    let calls = 0;
-    const scripted: TrainableObjective = {
-      layout: { size: 1 },
-      async lossAndGradient() {
-        return { loss: losses[calls++], accuracy: null, gradient: new Float32Array(1) };
-      },
-      async evaluate() {
-        return { loss: 0, accuracy: null };
-      },
-      async curvatureAt() {
-        return { hvp: async (v: Float64Array) => v, dispose() {} };
-      },
-    };
     const saved: [number, string][] = [];
     const result = await trainFullBatchGD({
-      ...base(scripted, 0.1, 20),
+      ...base(scripted(losses), 0.1, 20),
       checkpointEvery: 100,
       eventCheckpoints: { prominence: 0.1, maxCount: 5 },
       onCheckpoint: (step, _theta, reason) => void saved.push([step, reason]),
@@ -105,6 +80,111 @@ describe('trainFullBatchGD', () => {
       [20, 'final'],
     ]);
     expect(result.checkpoints).toHaveLength(4);
+  });
+
+  it('restores the event detector on resume: the same event checkpoints from every resume point', async () => {
+    // Spikes at 9–11 (in progress at the resume point of step 10) and at 22–24; maxCount 2 stops a third at 33.
+    const losses = [10, 9, 8, 7, 6, 5, 4.5, 4, 3.8, 6, 7, 5, 3.7, 3.6, 3.5, 3.4, 3.3, 3.2, 3.1, 3, 2.9, 2.8, 4, 4.5, 3, 2.7, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1, 2, 3, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4, 1.3];
+    const options: TrainOptions = {
+      ...base(counter(losses), 1, 40),
+      theta0: Float32Array.of(0, 0),
+      checkpointEvery: 10,
+      eventCheckpoints: { prominence: 0.1, maxCount: 2 },
+    };
+    const states: ResumeState[] = [];
+    const full = await trainFullBatchGD({ ...options, onResumePoint: (s) => void states.push(s) });
+    expect(full.records.map((r) => r.loss)).toEqual(losses);
+    expect(full.checkpoints).toEqual([
+      { step: 0, reason: 'cadence' },
+      { step: 8, reason: 'event-before' },
+      { step: 10, reason: 'cadence' },
+      { step: 12, reason: 'event-after' },
+      { step: 20, reason: 'cadence' },
+      { step: 21, reason: 'event-before' },
+      { step: 25, reason: 'event-after' },
+      { step: 30, reason: 'cadence' },
+      { step: 40, reason: 'final' },
+    ]);
+    expect(states.map((s) => [s.step, s.events.inEvent, s.events.count])).toEqual([
+      [10, true, 1],
+      [20, false, 1],
+      [30, false, 2],
+    ]);
+    for (const state of states) {
+      const resumed = await trainFullBatchGD({ ...options, resume: state });
+      expect(resumed.checkpoints).toEqual(full.checkpoints);
+      expect(resumed.records).toEqual(full.records);
+    }
+  });
+
+  it('starts from a stored θ and step (startState) on the trajectory of the run that stored it', async () => {
+    const a = [3, 1, 0.2];
+    const thetas = new Map<number, Float32Array>();
+    const full = await trainFullBatchGD({ ...base(quadratic(a), 0.2, 60), onCheckpoint: (step, theta) => void thetas.set(step, theta) });
+    const started = await trainFullBatchGD({ ...base(quadratic(a), 0.2, 60), resume: startState(thetas.get(20)!, 20) });
+    expect(started.records.map((r) => r.step)).toEqual(Array.from({ length: 41 }, (_, i) => 20 + i));
+    expect(started.records.map((r) => r.loss)).toEqual(full.records.slice(20).map((r) => r.loss));
+    expect(Array.from(started.finalTheta)).toEqual(Array.from(full.finalTheta));
+    expect(started.checkpoints.map((c) => c.step)).toEqual([20, 40, 60]);
+  });
+});
+
+describe('stop rules', () => {
+  // a = 1, η = 1/2: θ_t = 2^−t exactly in float32, L_t = ½·4^−t, ‖∇L‖ = 2^−t.
+  const halving = (stop: TrainOptions['stop']) => trainFullBatchGD({ ...base(quadratic([1]), 0.5, 0), stop });
+
+  it('stops at the first step whose loss meets the criterion: converged', async () => {
+    // ½·4^−t ≤ 1e-6 ⇔ t ≥ log₄(5·10⁵) ≈ 9.47.
+    const result = await halving({ kind: 'criterion', maxSteps: 100, loss: 1e-6 });
+    expect(result.stoppedBy).toBe('converged');
+    expect(result.records.at(-1)!.step).toBe(10);
+    expect(result.records.at(-1)!.loss).toBe(0.5 * 4 ** -10);
+    expect(result.records.at(-1)!.sharpness).toBeCloseTo(1, 9); // the stopping step gets a sharpness estimate
+    expect(result.checkpoints.at(-1)).toEqual({ step: 10, reason: 'final' });
+    expect(Array.from(result.finalTheta)).toEqual([2 ** -10]);
+  });
+
+  it('stops at the gradient-norm criterion: 2^−t ≤ 0.01 first at t = 7', async () => {
+    const result = await halving({ kind: 'criterion', maxSteps: 100, gradNorm: 0.01 });
+    expect([result.stoppedBy, result.records.at(-1)!.step, result.records.at(-1)!.gradNorm]).toEqual(['converged', 7, 2 ** -7]);
+  });
+
+  it('records capped when the criterion is not met by maxSteps', async () => {
+    const result = await halving({ kind: 'criterion', maxSteps: 5, loss: 1e-6 });
+    expect(result.stoppedBy).toBe('capped');
+    expect(result.records.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('stops at step 0 when θ_0 already meets the criterion', async () => {
+    const result = await halving({ kind: 'criterion', maxSteps: 5, loss: 0.5 });
+    expect([result.stoppedBy, result.records.length]).toEqual(['converged', 1]);
+  });
+
+  it('schema: a criterion needs a threshold; steps are integers', () => {
+    expect(stopRuleSchema.safeParse({ kind: 'criterion', maxSteps: 10 }).error?.issues[0].message).toBe('a criterion needs `loss` or `gradNorm`');
+    expect(stopRuleSchema.safeParse({ kind: 'steps', steps: 2.5 }).success).toBe(false);
+    expect(stopRuleSchema.parse({ kind: 'criterion', maxSteps: 10, gradNorm: 1e-4 })).toEqual({ kind: 'criterion', maxSteps: 10, gradNorm: 1e-4 });
+  });
+});
+
+describe('explicit checkpoint steps', () => {
+  it('checkpoints the listed steps with their θ, besides cadence and final; steps past the stop are skipped', async () => {
+    const saved = new Map<number, [string, number]>();
+    const result = await trainFullBatchGD({
+      ...base(quadratic([1]), 0.5, 50),
+      checkpointSteps: [7, 3, 20, 55],
+      onCheckpoint: (step, theta, reason) => void saved.set(step, [reason, theta[0]]),
+    });
+    expect(result.checkpoints).toEqual([
+      { step: 0, reason: 'cadence' },
+      { step: 3, reason: 'requested' },
+      { step: 7, reason: 'requested' },
+      { step: 20, reason: 'cadence' },
+      { step: 40, reason: 'cadence' },
+      { step: 50, reason: 'final' },
+    ]);
+    expect(saved.get(3)).toEqual(['requested', 0.125]);
+    expect(saved.get(7)).toEqual(['requested', 2 ** -7]);
   });
 });
 
@@ -124,6 +204,7 @@ describe('sharpness tracking by one power step per GD step', () => {
     let fused = 0;
     const objective: TrainableObjective = {
       ...plain,
+      lossAndGradient: (theta) => plain.lossAndGradient(theta),
       curvatureAt: async (theta) => {
         separate++;
         return plain.curvatureAt(theta);

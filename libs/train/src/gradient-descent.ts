@@ -1,29 +1,26 @@
 /**
- * Full-batch gradient descent θ_{t+1} = θ_t − η_t ∇L(θ_t) (DESIGN §5), with per-step metrics, sharpness
- * tracked by warm-started Lanczos at a cadence, cadence and event checkpoints, and divergence recorded
- * as a result rather than thrown.
+ * Full-batch gradient descent θ_{t+1} = θ_t − η_t ∇L(θ_t) (docs/architecture.md, "Science definitions as implemented"), with per-step metrics, sharpness
+ * tracked by warm-started Lanczos (or one power step) at a cadence, cadence, requested and event
+ * checkpoints, a stop rule, and divergence recorded as a result rather than thrown.
  */
-import { lanczosTopEigenpairs } from '@lrscape/linalg';
+import type { Curvature } from '@lrscape/engine';
+import { lanczosTopEigenpairs, powerStep } from '@lrscape/linalg';
 import { learningRateAt, type LearningRateSchedule } from './schedule';
+import { criterionMet, stepCap, type StopReason, type StopRule } from './stop-rule';
 
-/** What training needs from a model + data (the engine's MlpObjective fits; tests use quadratics). */
+/** What training needs from a model + data (the engine's ModelObjective fits; tests use quadratics). */
 export interface TrainableObjective {
   readonly layout: { size: number };
   lossAndGradient(theta: Float32Array): Promise<{ loss: number; accuracy: number | null; gradient: Float32Array }>;
   evaluate(theta: Float32Array): Promise<{ loss: number; accuracy: number | null }>;
   curvatureAt(theta: Float32Array): Promise<Curvature>;
-  /** Gradient and curvature from one forward/backward pass, where the engine offers it. */
+  /** Gradient and curvature from one forward/backward pass, where the engine offers it (the same gradient). */
   lossGradientAndCurvature?(theta: Float32Array): Promise<{ loss: number; accuracy: number | null; gradient: Float32Array; curvature: Curvature }>;
-}
-
-interface Curvature {
-  hvp(v: Float64Array): Promise<Float64Array>;
-  dispose(): void;
 }
 
 /**
  * How λmax is estimated at a sharpness step: `lanczos` runs warm-started Lanczos to a relative residual of
- * 1e-4 (at most sharpnessIterations HVPs); `power` spends exactly one HVP, a Rayleigh quotient of the
+ * sharpnessTolerance (at most sharpnessIterations HVPs); `power` spends exactly one HVP, a Rayleigh quotient of the
  * previous step's vector that then moves one power-iteration step (cheap enough for every GD step).
  */
 export type SharpnessMethod = 'lanczos' | 'power';
@@ -39,11 +36,19 @@ export interface StepRecord {
   sharpness: number | null;
 }
 
-export type CheckpointReason = 'cadence' | 'event-before' | 'event-after' | 'final';
+/** requested: a step the caller listed (checkpointSteps); final: the step the run stopped at (not after divergence). */
+export const CHECKPOINT_REASONS = ['cadence', 'requested', 'event-before', 'event-after', 'final'] as const;
+export type CheckpointReason = (typeof CHECKPOINT_REASONS)[number];
+
+export interface CheckpointEntry {
+  step: number;
+  reason: CheckpointReason;
+}
 
 export interface TrainProgress {
   step: number;
-  steps: number;
+  /** The last step the run may reach (the stop rule's cap). */
+  cap: number;
   loss: number;
   lr: number;
   sharpness: number | null;
@@ -56,20 +61,35 @@ export interface EventCheckpointOptions {
   maxCount: number;
 }
 
+/** The event detector's running state, part of a resume point so a resumed run finds the same events. */
+export interface EventState {
+  /** Running minimum of the loss since the last event (+∞ before the first step). */
+  minLoss: number;
+  minStep: number;
+  minTheta: Float32Array | null;
+  inEvent: boolean;
+  /** The running minimum when the current event began: the event ends when the loss is back under it. */
+  preRiseLevel: number;
+  count: number;
+}
+
+/**
+ * Everything GD needs to go on from step `step` exactly as an uninterrupted run would: θ_step, the records and
+ * checkpoints of the steps before it, and the trackers' state at the start of that step.
+ */
 export interface ResumeState {
   step: number;
   theta: Float32Array;
   records: StepRecord[];
-  checkpoints: { step: number; reason: CheckpointReason }[];
+  checkpoints: CheckpointEntry[];
+  /** Warm start of the next sharpness estimate (null: none yet). */
   sharpnessVector: Float64Array | null;
+  sharpnessHvps: number;
+  events: EventState;
 }
 
-export interface TrainOptions {
-  objective: TrainableObjective;
-  testObjective?: TrainableObjective;
-  theta0: Float32Array;
-  schedule: LearningRateSchedule;
-  steps: number;
+/** The settings of a run beyond its objective, θ_0, schedule and stop rule (those of experiment.json's `training`). */
+export interface TrainSettings {
   testEvery: number;
   sharpnessEvery: number;
   sharpnessIterations: number;
@@ -80,49 +100,72 @@ export interface TrainOptions {
    */
   sharpnessTolerance?: number;
   checkpointEvery: number;
+  /** Steps to checkpoint besides the cadence, the events and the final step (ones past the stop are skipped). */
+  checkpointSteps?: readonly number[];
   eventCheckpoints: EventCheckpointOptions | null;
-  /** Loss above divergenceFactor × initial loss, or non-finite, ends the run as diverged. */
+  /** Loss above divergenceFactor × the first step's loss, or non-finite, ends the run as diverged. */
   divergenceFactor: number;
-  /** Continue an interrupted run from its last saved state. */
+}
+
+export interface TrainOptions extends TrainSettings {
+  objective: TrainableObjective;
+  testObjective?: TrainableObjective;
+  theta0: Float32Array;
+  schedule: LearningRateSchedule;
+  stop: StopRule;
+  /** Go on from this state (an interrupted run's resume point, or startState of a stored checkpoint). */
   resume?: ResumeState;
   onCheckpoint?: (step: number, theta: Float32Array, reason: CheckpointReason, loss: number) => Promise<void> | void;
-  /** Called after each cadence checkpoint with everything needed to resume from it. */
+  /** Called at the start of each cadence step (after the first) with everything needed to resume there. */
   onResumePoint?: (state: ResumeState) => Promise<void> | void;
   onProgress?: (progress: TrainProgress) => void;
 }
 
 export interface TrainResult {
   records: StepRecord[];
-  checkpoints: { step: number; reason: CheckpointReason }[];
+  checkpoints: CheckpointEntry[];
   diverged: boolean;
   divergedAt: number | null;
+  stoppedBy: StopReason;
+  /** θ at the last recorded step. */
   finalTheta: Float32Array;
-  /** Operator applications spent on sharpness tracking. */
+  /** Operator applications spent on sharpness tracking (those before a resume point included). */
   sharpnessHvps: number;
 }
 
-const isCheckpointStep = (step: number, options: TrainOptions) => step % options.checkpointEvery === 0 || step === options.steps;
+export const freshEventState = (): EventState => ({ minLoss: Infinity, minStep: -1, minTheta: null, inEvent: false, preRiseLevel: Infinity, count: 0 });
+
+/** The state that starts a run at `step` from θ (a stored checkpoint): no history, no warm start. */
+export function startState(theta: Float32Array, step: number): ResumeState {
+  return { step, theta: Float32Array.from(theta), records: [], checkpoints: [], sharpnessVector: null, sharpnessHvps: 0, events: freshEventState() };
+}
+
+/**
+ * One GD step θ − η∇L, each entry in float64 and rounded once to float32: the one update rule that training
+ * and replay share, so a replay reproduces θ bit for bit.
+ */
+export function gdStep(theta: Float32Array, gradient: Float32Array, lr: number): Float32Array {
+  const next = new Float32Array(theta.length);
+  for (let i = 0; i < theta.length; i++) next[i] = theta[i] - lr * gradient[i];
+  return next;
+}
 
 export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResult> {
-  const { objective, steps } = options;
+  const { objective } = options;
   const size = objective.layout.size;
-  const startStep = options.resume?.step ?? 0;
-  // The resume point's own step is recomputed, so keep only what came before it.
-  const records: StepRecord[] = options.resume ? options.resume.records.filter((r) => r.step < startStep) : [];
-  const checkpoints: { step: number; reason: CheckpointReason }[] = options.resume ? [...options.resume.checkpoints] : [];
-  let theta = Float32Array.from(options.resume?.theta ?? options.theta0);
-  let sharpnessVector: Float64Array | null = options.resume?.sharpnessVector ?? null;
-  let sharpnessHvps = 0;
-  const initialLoss = records.length ? records[0].loss : null;
-  let referenceLoss = initialLoss;
-
-  // Running-minimum state for event checkpoints.
-  let minLoss = Infinity;
-  let minStep = -1;
-  let minTheta: Float32Array | null = null;
-  let inEvent = false;
-  let preRiseLevel = Infinity;
-  let eventCount = checkpoints.filter((c) => c.reason === 'event-before').length;
+  const cap = stepCap(options.stop);
+  const resume = options.resume;
+  const startStep = resume?.step ?? 0;
+  if (startStep > cap) throw new RangeError(`trainFullBatchGD: start step ${startStep} is past the stop rule's last step ${cap}`);
+  const records: StepRecord[] = resume ? [...resume.records] : [];
+  const checkpoints: CheckpointEntry[] = resume ? [...resume.checkpoints] : [];
+  let theta: Float32Array = Float32Array.from(resume?.theta ?? options.theta0);
+  let sharpnessVector: Float64Array | null = resume?.sharpnessVector ?? null;
+  let sharpnessHvps = resume?.sharpnessHvps ?? 0;
+  // θ arrays are never written after gdStep makes them, so the event state may hold one by reference.
+  const events: EventState = resume ? { ...resume.events } : freshEventState();
+  let referenceLoss: number | null = records.length ? records[0].loss : null;
+  const requested = new Set(options.checkpointSteps ?? []);
 
   const saveCheckpoint = async (step: number, params: Float32Array, reason: CheckpointReason, loss: number) => {
     if (checkpoints.some((c) => c.step === step)) return;
@@ -130,13 +173,26 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     await options.onCheckpoint?.(step, params, reason, loss);
   };
 
-  for (let step = startStep; step <= steps; step++) {
+  for (let step = startStep; ; step++) {
+    const cadence = step % options.checkpointEvery === 0;
+    // A resume point holds the state at the start of its step, so a resumed run recomputes that step identically.
+    if (cadence && step > startStep && step < cap) {
+      await options.onResumePoint?.({
+        step,
+        theta,
+        records: [...records],
+        checkpoints: [...checkpoints],
+        sharpnessVector,
+        sharpnessHvps,
+        events: { ...events },
+      });
+    }
     const lr = learningRateAt(options.schedule, step);
-    const wantsSharpness = step % options.sharpnessEvery === 0 || step === steps;
+    const sharpnessDue = step % options.sharpnessEvery === 0 || step === cap;
     // At a sharpness step, take the curvature from the gradient's own pass when the engine can.
     let curvature: Curvature | null = null;
     let evaluation: { loss: number; accuracy: number | null; gradient: Float32Array };
-    if (wantsSharpness && objective.lossGradientAndCurvature) {
+    if (sharpnessDue && objective.lossGradientAndCurvature) {
       const fused = await objective.lossGradientAndCurvature(theta);
       curvature = fused.curvature;
       evaluation = fused;
@@ -146,31 +202,25 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     const { loss, accuracy, gradient } = evaluation;
     let gradNormSq = 0;
     for (let i = 0; i < size; i++) gradNormSq += gradient[i] * gradient[i];
-    if (referenceLoss === null) referenceLoss = loss;
-    const diverged = !Number.isFinite(loss) || !Number.isFinite(gradNormSq) || loss > options.divergenceFactor * Math.max(referenceLoss, 1e-12);
+    const gradNorm = Number.isFinite(gradNormSq) ? Math.sqrt(gradNormSq) : null;
+    referenceLoss ??= loss;
+    const diverged = !Number.isFinite(loss) || gradNorm === null || loss > options.divergenceFactor * Math.max(referenceLoss, 1e-12);
 
-    const record: StepRecord = {
-      step,
-      lr,
-      loss,
-      accuracy,
-      testLoss: null,
-      testAccuracy: null,
-      gradNorm: Number.isFinite(gradNormSq) ? Math.sqrt(gradNormSq) : null,
-      sharpness: null,
-    };
+    const record: StepRecord = { step, lr, loss, accuracy, testLoss: null, testAccuracy: null, gradNorm, sharpness: null };
     if (diverged) {
       curvature?.dispose();
       records.push(record);
-      options.onProgress?.({ step, steps, loss, lr, sharpness: null });
-      return { records, checkpoints, diverged: true, divergedAt: step, finalTheta: theta, sharpnessHvps };
+      options.onProgress?.({ step, cap, loss, lr, sharpness: null });
+      return { records, checkpoints, diverged: true, divergedAt: step, stoppedBy: 'diverged', finalTheta: theta, sharpnessHvps };
     }
-    if (options.testObjective && (step % options.testEvery === 0 || step === steps)) {
+    const converged = criterionMet(options.stop, loss, gradNorm);
+    const last = converged || step === cap;
+    if (options.testObjective && (step % options.testEvery === 0 || last)) {
       const test = await options.testObjective.evaluate(theta);
       record.testLoss = test.loss;
       record.testAccuracy = test.accuracy;
     }
-    if (wantsSharpness) {
+    if (sharpnessDue || last) {
       curvature ??= await objective.curvatureAt(theta);
       try {
         const estimate = await estimateSharpness(curvature, size, sharpnessVector, options);
@@ -184,40 +234,29 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     records.push(record);
 
     if (options.eventCheckpoints && step > 0) {
-      const events = options.eventCheckpoints;
-      if (!inEvent) {
-        if (loss < minLoss) {
-          minLoss = loss;
-          minStep = step;
-          minTheta = Float32Array.from(theta);
-        } else if (loss > minLoss * (1 + events.prominence) && eventCount < events.maxCount && minTheta) {
-          eventCount++;
-          inEvent = true;
-          preRiseLevel = minLoss;
-          await saveCheckpoint(minStep, minTheta, 'event-before', minLoss);
+      const { prominence, maxCount } = options.eventCheckpoints;
+      if (!events.inEvent) {
+        if (loss < events.minLoss) {
+          Object.assign(events, { minLoss: loss, minStep: step, minTheta: theta });
+        } else if (loss > events.minLoss * (1 + prominence) && events.count < maxCount && events.minTheta) {
+          Object.assign(events, { count: events.count + 1, inEvent: true, preRiseLevel: events.minLoss });
+          await saveCheckpoint(events.minStep, events.minTheta, 'event-before', events.minLoss);
         }
-      } else if (loss <= preRiseLevel) {
-        inEvent = false;
-        minLoss = loss;
-        minStep = step;
-        minTheta = Float32Array.from(theta);
+      } else if (loss <= events.preRiseLevel) {
+        Object.assign(events, { inEvent: false, minLoss: loss, minStep: step, minTheta: theta });
         await saveCheckpoint(step, theta, 'event-after', loss);
       }
     }
-    if (isCheckpointStep(step, options)) {
-      await saveCheckpoint(step, theta, step === steps ? 'final' : 'cadence', loss);
-      if (step < steps) {
-        await options.onResumePoint?.({ step, theta: Float32Array.from(theta), records: [...records], checkpoints: [...checkpoints], sharpnessVector });
-      }
+    if (last) await saveCheckpoint(step, theta, 'final', loss);
+    else if (cadence) await saveCheckpoint(step, theta, 'cadence', loss);
+    else if (requested.has(step)) await saveCheckpoint(step, theta, 'requested', loss);
+    options.onProgress?.({ step, cap, loss, lr, sharpness: record.sharpness });
+    if (last) {
+      const stoppedBy: StopReason = converged ? 'converged' : options.stop.kind === 'steps' ? 'steps' : 'capped';
+      return { records, checkpoints, diverged: false, divergedAt: null, stoppedBy, finalTheta: theta, sharpnessHvps };
     }
-    options.onProgress?.({ step, steps, loss, lr, sharpness: record.sharpness });
-    if (step === steps) break;
-
-    const next = new Float32Array(size);
-    for (let i = 0; i < size; i++) next[i] = theta[i] - lr * gradient[i];
-    theta = next;
+    theta = gdStep(theta, gradient, lr);
   }
-  return { records, checkpoints, diverged: false, divergedAt: null, finalTheta: theta, sharpnessHvps };
 }
 
 async function estimateSharpness(
@@ -236,14 +275,7 @@ async function estimateSharpness(
     });
     return { value: result.pairs[0].value, vector: result.pairs[0].vector, hvps: result.operatorCalls };
   }
-  // One power step: λ ≈ vᵀHv for the unit v carried from the last estimate, then v ← Hv/‖Hv‖.
-  const hv = await curvature.hvp(warm);
-  let value = 0;
-  let norm = 0;
-  for (let i = 0; i < size; i++) {
-    value += warm[i] * hv[i];
-    norm += hv[i] * hv[i];
-  }
-  norm = Math.sqrt(norm);
-  return { value, vector: norm > 0 ? hv.map((x) => x / norm) : warm, hvps: 1 };
+  // One power step from the unit vector of the last estimate: λ ≈ vᵀHv, then v ← Hv/‖Hv‖.
+  const { value, vector } = await powerStep((v) => curvature.hvp(v), warm);
+  return { value, vector, hvps: 1 };
 }

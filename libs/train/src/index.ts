@@ -1,8 +1,15 @@
-export { learningRateAt, peakLearningRate, type LearningRateSchedule } from './schedule';
+export { learningRateAt, peakLearningRate, scheduleSchema, type LearningRateSchedule } from './schedule';
+export { criterionMet, stepCap, stopRuleSchema, STOP_REASONS, type StopReason, type StopRule } from './stop-rule';
 export {
+  CHECKPOINT_REASONS,
+  freshEventState,
+  gdStep,
+  startState,
   trainFullBatchGD,
+  type CheckpointEntry,
   type CheckpointReason,
   type EventCheckpointOptions,
+  type EventState,
   type ResumeState,
   type SharpnessMethod,
   type StepRecord,
@@ -10,5 +17,19 @@ export {
   type TrainOptions,
   type TrainProgress,
   type TrainResult,
+  type TrainSettings,
 } from './gradient-descent';
 export { checkpointFileName, readCheckpoint, writeCheckpoint, type CheckpointMetadata } from './checkpoint';
+export { modelSpecSchema, parameterSlotSchema, readRunSummary, RUN_SUMMARY_FILE, runSummarySchema, writeRunSummary, type RunSummary } from './run-summary';
+export {
+  loadResumePoint,
+  RESUME_INDEX_FILE,
+  RESUME_SHARPNESS_FILE,
+  RESUME_STATE_FILE,
+  resumeIndexSchema,
+  writeResumePoint,
+  type ResumeLookup,
+  type ResumeRejection,
+} from './resume';
+export { acquireRunLock, type RunLock } from './lock';
+export { replayTo, replicateInitSeed, stepsRows, trainRun, type TrainRunEvent, type TrainRunOptions, type TrainRunResult } from './train-run';

@@ -1,8 +1,18 @@
-/** Learning-rate schedules of DESIGN §5: η_t as a function of the step. */
-export type LearningRateSchedule =
-  | { kind: 'constant'; eta: number }
-  | { kind: 'drop'; etaHigh: number; etaLow: number; switchStep: number }
-  | { kind: 'cyclic'; etaLow: number; etaHigh: number; period: number };
+/** Learning-rate schedules of docs/architecture.md ("Science definitions as implemented"): η_t as a function of the step, and the one schema that validates them. */
+import { z } from 'zod';
+
+const positive = z.number().finite().positive();
+const count = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+/** A schedule as written in experiment.json and run.json (strict: a misspelt field is an error, not a default). */
+export const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant'), eta: positive }).strict(),
+  z.object({ kind: z.literal('drop'), etaHigh: positive, etaLow: positive, switchStep: nonNegativeInt }).strict(),
+  z.object({ kind: z.literal('cyclic'), etaLow: positive, etaHigh: positive, period: count }).strict(),
+]);
+
+export type LearningRateSchedule = z.infer<typeof scheduleSchema>;
 
 export function learningRateAt(schedule: LearningRateSchedule, step: number): number {
   switch (schedule.kind) {

@@ -12,7 +12,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initMlpParameters, MlpObjective, selectBackend, type CurvatureState } from '@lrscape/engine';
+import { initMlpParameters, MlpObjective, selectBackend, type Curvature } from '@lrscape/engine';
 import { lanczosTopEigenpairs, type LinearOperator, type RitzPair } from '@lrscape/linalg';
 import {
   BATCH_ROWS,
@@ -84,7 +84,7 @@ class ReplayOperator {
 }
 
 /** max over pairs of ‖Hu − λu‖/|λ|, with HVPs of its own (not counted anywhere). */
-async function worstRelativeResidual(state: CurvatureState, pairs: RitzPair[]): Promise<number> {
+async function worstRelativeResidual(state: Curvature, pairs: RitzPair[]): Promise<number> {
   let worst = 0;
   for (const { value, vector } of pairs) {
     const hu = await state.hvp(vector);

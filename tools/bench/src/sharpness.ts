@@ -42,7 +42,7 @@ for (const mode of modes) {
     objective,
     theta0,
     schedule: { kind: 'constant', eta: ETA },
-    steps: STEPS,
+    stop: { kind: 'steps', steps: STEPS },
     testEvery: STEPS + 1,
     sharpnessEvery: mode.every,
     sharpnessIterations: 20,

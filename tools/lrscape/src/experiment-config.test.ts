@@ -1,11 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExperimentConfigError, parseExperiment, stageSlices, sliceHash } from './experiment-config';
+import { buildDataset, CIFAR10_CLASSES, CIFAR10_PIXELS, FMNIST_CLASSES, FMNIST_PIXELS, splitIndices, type DatasetSpec } from '@lrscape/data';
+import { modelLayout } from '@lrscape/engine';
+import {
+  datasetShape,
+  ExperimentConfigError,
+  modelSpecFor,
+  parseExperiment,
+  sliceHash,
+  stageProvenance,
+  stageSlices,
+  taskSlice,
+} from './experiment-config';
 
 const FILE = 'pipelines/demo/experiment.json';
 const valid = {
   title: 'Demo',
   dataset: { kind: 'wreg', n: 32, noise: 0.1, seed: 1 },
-  model: { hidden: [4], activation: 'tanh', loss: 'mse' },
+  model: { hidden: [16], activation: 'tanh', loss: 'mse' },
   training: { steps: 10, checkpointEvery: 5 },
   grid: { etas: [0.01, 0.1], seeds: [0, 2] },
   runs: [{ schedule: { kind: 'drop', etaHigh: 0.2, etaLow: 0.02, switchStep: 400 }, steps: 800, seeds: [0] }],
@@ -20,13 +33,26 @@ const errorOf = (value: unknown): ExperimentConfigError => {
   throw new Error('expected a config error');
 };
 
+const root = join(import.meta.dirname, '../../..');
+const shipped = (name: string) => JSON.parse(readFileSync(join(root, 'pipelines', name, 'experiment.json'), 'utf8')) as Record<string, any>;
+const wreg = shipped('wreg');
+
 describe('parseExperiment', () => {
-  it('expands the grid and the scheduled runs into slugs', () => {
-    const experiment = parse(valid);
+  it('expands the grid and the scheduled runs into slugs, η the schedule’s peak', () => {
+    const experiment = parse({ ...valid, runs: [...valid.runs, { schedule: { kind: 'cyclic', etaLow: 0.01, etaHigh: 0.3, period: 4 } }] });
     expect(experiment.name).toBe('demo');
-    expect(experiment.runs.map((r) => r.slug)).toEqual(['eta-0.01', 'eta-0.01-s2', 'eta-0.1', 'eta-0.1-s2', 'drop-0.2-0.02-t400']);
+    expect(experiment.runs.map((r) => r.slug)).toEqual(['eta-0.01', 'eta-0.01-s2', 'eta-0.1', 'eta-0.1-s2', 'drop-0.2-0.02-t400', 'cyclic-0.01-0.3-p4', 'cyclic-0.01-0.3-p4-s2']);
     expect(experiment.runs[4]).toMatchObject({ steps: 800, eta: 0.2, seed: 0 });
+    expect(experiment.runs[5]).toMatchObject({ steps: 10, eta: 0.3 });
+    expect(experiment.runs[2].eta).toBe(0.1);
     expect(experiment.config.hessian.topK).toBe(10); // defaults filled in
+    expect(experiment.config.tier).toBe('default');
+  });
+
+  it('accepts every shipped experiment', () => {
+    const names = readdirSync(join(root, 'pipelines')).filter((n) => readdirSync(join(root, 'pipelines', n)).includes('experiment.json'));
+    expect(names.length).toBeGreaterThanOrEqual(4);
+    for (const name of names) expect(parseExperiment(`pipelines/${name}/experiment.json`, JSON.stringify(shipped(name))).name).toBe(name);
   });
 
   it.each([
@@ -34,8 +60,11 @@ describe('parseExperiment', () => {
     ['a missing field', { ...valid, model: { hidden: [4], loss: 'mse' } }, 'model.activation'],
     ['an unknown activation', { ...valid, model: { ...valid.model, activation: 'swish' } }, 'model.activation'],
     ['an unknown field', { ...valid, training: { ...valid.training, stpes: 3 } }, 'training'],
-    ['a k beyond the depth', { ...valid, hessian: { kLayers: [3] } }, 'hessian.kLayers'],
+    ['a k beyond the depth', { ...valid, hessian: { kLayers: [3] } }, 'hessian.kLayers.0'],
+    ['a k listed twice', { ...valid, hessian: { kLayers: [1, 1] } }, 'hessian.kLayers.1'],
     ['a duplicated run', { ...valid, grid: { etas: [0.1, 0.1] } }, 'runs'],
+    ['an unknown tier', { ...valid, tier: 'heavy' }, 'tier'],
+    ['a density grid of one point', { ...valid, hessian: { density: { gridSize: 1 } } }, 'hessian.density.gridSize'],
   ])('rejects %s, naming the file and the field', (_what, value, field) => {
     const error = errorOf(value);
     expect(error).toBeInstanceOf(ExperimentConfigError);
@@ -46,6 +75,145 @@ describe('parseExperiment', () => {
 
   it('rejects malformed JSON naming the file', () => {
     expect(() => parseExperiment(FILE, '{"title": ')).toThrow(/pipelines\/demo\/experiment\.json: .*not valid JSON/);
+  });
+});
+
+describe('settings the model or the data cannot honour', () => {
+  // W-reg's 1-32-32-1 net: 1,153 parameters in all, 33 in its last layer, 1,089 in its last two.
+  const refusal = (value: unknown, field: string, ...phrases: string[]) => {
+    const error = errorOf(value);
+    expect(error).toBeInstanceOf(ExperimentConfigError);
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(`pipelines/demo/experiment.json: field \`${field}\`: `);
+    for (const phrase of phrases) expect(error.message).toContain(phrase);
+  };
+
+  it('counts W-reg’s parameters as the engine lays them out', () => {
+    const config = parse(wreg).config;
+    const layout = modelLayout(modelSpecFor(config.model, { inputDim: 1, outputDim: 1 }));
+    expect(layout.size).toBe(1153);
+  });
+
+  it('hessian.topK above the parameters of the smallest k-layer block', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, topK: 5000, maxIterations: 5000 } }, 'hessian.topK', '5000 exceeds the 33 parameters of the last 1 layer (dense2)');
+    expect(parse({ ...wreg, hessian: { ...wreg.hessian, topK: 33, maxIterations: 60 } }).config.hessian.topK).toBe(33);
+  });
+
+  it('hessian.topK above the parameters of the full network', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, kLayers: [], topK: 1154, maxIterations: 2000 } }, 'hessian.topK', '1154 exceeds the 1153 parameters of the full network');
+  });
+
+  it('hessian.topK left at its default on a net too small for it, saying it is the default', () => {
+    refusal({ ...valid, model: { ...valid.model, hidden: [4] } }, 'hessian.topK', '10 (the default) exceeds the 5 parameters of the last 1 layer (dense1)');
+  });
+
+  it('hessian.maxIterations below hessian.topK', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, topK: 30, maxIterations: 29 } }, 'hessian.maxIterations', '29 is below hessian.topK = 30');
+  });
+
+  it('hessian.storeVectors above hessian.topK', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, storeVectors: 9 } }, 'hessian.storeVectors', '9 exceeds hessian.topK = 8');
+  });
+
+  it('hessian.density.steps above the full network’s parameters', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, density: { steps: 1154 } } }, 'hessian.density.steps', '1154 exceeds the 1153 parameters of the full network');
+    // A block smaller than the steps gets an exact quadrature: not refused.
+    expect(parse({ ...wreg, hessian: { ...wreg.hessian, density: { steps: 1153 } } }).config.hessian.density.steps).toBe(1153);
+  });
+
+  it('hessian.subset above the W-reg training set (n minus round(testFraction·n))', () => {
+    // 200 examples, round(0.2·200) = 40 held out: 160 train.
+    refusal({ ...wreg, hessian: { ...wreg.hessian, subset: 161 } }, 'hessian.subset', '161 exceeds the 160 training examples', 'round(0.2·200) = 40');
+    expect(parse({ ...wreg, hessian: { ...wreg.hessian, subset: 160 } }).config.hessian.subset).toBe(160);
+  });
+
+  it('hessian.subset above the Fashion-MNIST training set (perClass·10 minus the held-out share)', () => {
+    const fmnist = shipped('fmnist'); // 100 per class, testFraction 0.2: 800 train
+    refusal({ ...fmnist, hessian: { ...fmnist.hessian, subset: 801 } }, 'hessian.subset', '801 exceeds the 800 training examples');
+  });
+
+  it('hessian.subset above CIFAR-10’s dataset.subset (an upper bound; without one the hessian stage checks)', () => {
+    const cifar10 = shipped('cifar10');
+    refusal({ ...cifar10, dataset: { ...cifar10.dataset, subset: 60 } }, 'hessian.subset', '2500 exceeds the training set, which holds at most dataset.subset = 60 examples');
+    const { subset: _subset, ...noSubset } = cifar10.dataset;
+    expect(parse({ ...cifar10, dataset: noSubset }).config.hessian.subset).toBe(2500);
+  });
+
+  it('training.checkpointEvery above training.steps', () => {
+    refusal({ ...valid, training: { steps: 10, checkpointEvery: 11 } }, 'training.checkpointEvery', '11 exceeds training.steps = 10');
+  });
+
+  it('a run shorter than training.checkpointEvery', () => {
+    refusal({ ...valid, runs: [{ ...valid.runs[0], schedule: { ...valid.runs[0].schedule, switchStep: 2 }, steps: 4 }] }, 'runs.0.steps', '4 is shorter than training.checkpointEvery = 5');
+  });
+
+  it('a drop that never happens within its run', () => {
+    refusal({ ...valid, runs: [{ ...valid.runs[0], steps: 400 }] }, 'runs.0.schedule.switchStep', "400 is not before the run's last step (runs.0.steps = 400)");
+  });
+
+  it('cross-entropy on a regression dataset', () => {
+    refusal({ ...valid, model: { ...valid.model, loss: 'cross_entropy' } }, 'model.loss', 'wreg is a regression dataset');
+  });
+
+  it('a CNN input shape that does not hold the dataset’s inputs', () => {
+    const fmnist = shipped('fmnist');
+    const cnn = { kind: 'cnn', inputShape: [28, 27, 1], conv: [{ filters: 2, kernelSize: 3 }], dense: [], activation: 'tanh', loss: 'mse' };
+    refusal({ ...fmnist, model: cnn }, 'model.inputShape', '[28, 27, 1] holds 756 values, the fmnist inputs have 784');
+  });
+
+  it('leaves the scopes of an IDX net’s first layer (input width unknown) to the stage, and checks the rest', () => {
+    const idx = { ...valid, dataset: { kind: 'idx', dir: 'data/mnist', classes: 10 }, model: { hidden: [3], activation: 'tanh', loss: 'mse' } };
+    // The last layer holds 3·10 + 10 = 40 parameters; the full net's count depends on the image size.
+    expect(parse({ ...idx, hessian: { topK: 40, kLayers: [1, 2] } }).config.hessian.topK).toBe(40);
+    refusal({ ...idx, hessian: { topK: 41 } }, 'hessian.topK', '41 exceeds the 40 parameters of the last 1 layer');
+  });
+});
+
+describe('defaults that depend on the model', () => {
+  it('store min(4, topK) vectors and take min(40, P) density steps, and leave the shipped configs as they were', () => {
+    const tiny = parse({ ...valid, model: { ...valid.model, hidden: [4] }, hessian: { topK: 3 } }).config.hessian; // P = 13
+    expect([tiny.storeVectors, tiny.density.steps]).toEqual([3, 13]);
+    const shippedWreg = parse(wreg).config.hessian;
+    expect([shippedWreg.storeVectors, shippedWreg.density.steps]).toEqual([4, 40]);
+  });
+});
+
+describe('datasetShape', () => {
+  const config = (dataset: unknown) => parse({ ...valid, dataset }).config.dataset;
+
+  it.each([
+    [{ kind: 'wreg', n: 37, noise: 0.1, seed: 1, testFraction: 0.3 }],
+    [{ kind: 'wreg', n: 200, noise: 0.1, seed: 1, testFraction: 0.2 }],
+    [{ kind: 'src', n: 45, noise: 0.05, seed: 2, testFraction: 0.25 }],
+    [{ kind: 'src', n: 11, noise: 0.05, seed: 2, testFraction: 0.5 }],
+  ])('matches the train set libs/data builds for %j', async (dataset) => {
+    const parsed = config(dataset);
+    const { train } = await buildDataset(parsed as DatasetSpec);
+    const shape = datasetShape(parsed);
+    expect({ n: shape.train!.size, inputDim: shape.inputDim, outputDim: shape.outputDim, task: shape.task }).toEqual({
+      n: train.n,
+      inputDim: train.inputDim,
+      outputDim: train.outputDim,
+      task: train.task,
+    });
+  });
+
+  it.each([
+    [100, 0.2],
+    [7, 0.15],
+    [3, 0.5],
+  ])('matches libs/data’s stratified Fashion-MNIST split for %i per class, testFraction %s', (perClass, testFraction) => {
+    const shape = datasetShape(config({ kind: 'fmnist', perClass, seed: 3, testFraction }));
+    const labels = Int32Array.from({ length: perClass * 10 }, (_, i) => i % 10);
+    const { trainIndices } = splitIndices(labels.length, { labels, classes: 10 }, { testFraction, seed: 1 });
+    expect(shape.train!.size).toBe(trainIndices.length);
+    expect([shape.inputDim, shape.outputDim]).toEqual([FMNIST_PIXELS, FMNIST_CLASSES]);
+  });
+
+  it('knows CIFAR-10’s widths and bounds its training set only by a subset', () => {
+    const shape = datasetShape(config({ kind: 'cifar10', subset: 5000 }));
+    expect([shape.inputDim, shape.outputDim, shape.train]).toEqual([CIFAR10_PIXELS, CIFAR10_CLASSES, { size: 5000, exact: false, how: 'dataset.subset = 5000' }]);
+    expect(datasetShape(config({ kind: 'cifar10' })).train).toBeUndefined();
   });
 });
 
@@ -60,5 +228,49 @@ describe('stageSlices', () => {
     expect(sliceHash(stageSlices(a, run).train)).toBe(sliceHash(stageSlices(c, c.runs[0]).train));
     expect(sliceHash(stageSlices(a).prepare)).toBe(sliceHash(stageSlices(c).prepare));
     expect(sliceHash(stageSlices(a).aggregate)).not.toBe(sliceHash(stageSlices(c).aggregate));
+  });
+
+  it('leaves the tier out of every slice (it decides what enters the graph, not what a task computes)', () => {
+    const a = parse(valid);
+    const b = parse({ ...valid, tier: 'extended' });
+    const stages = ['prepare', 'aggregate', 'verify', 'report'] as const;
+    expect(stages.map((s) => sliceHash(taskSlice(b, s)))).toEqual(stages.map((s) => sliceHash(taskSlice(a, s))));
+    expect(sliceHash(taskSlice(b, 'train', b.runs[0]))).toBe(sliceHash(taskSlice(a, 'train', a.runs[0])));
+  });
+});
+
+describe('stageProvenance', () => {
+  const experiment = parse(valid);
+  const slugs = experiment.runs.map((r) => r.slug);
+
+  it('lists a task’s own slice and every upstream one, with the hashes of the slices', () => {
+    const run = experiment.runs[1];
+    expect(stageProvenance(experiment, 'prepare')).toEqual({ 'slice.prepare': sliceHash(stageSlices(experiment).prepare) });
+    expect(stageProvenance(experiment, 'hessian', run)).toEqual({
+      'slice.prepare': sliceHash(stageSlices(experiment).prepare),
+      'slice.train.eta-0.01-s2': sliceHash(stageSlices(experiment, run).train),
+      'slice.hessian.eta-0.01-s2': sliceHash(stageSlices(experiment, run).hessian),
+    });
+  });
+
+  it('lists every run’s train and hessian slices from aggregate on, and verify and report after it', () => {
+    const aggregate = stageProvenance(experiment, 'aggregate');
+    expect(Object.keys(aggregate).sort()).toEqual(['slice.aggregate', 'slice.prepare', ...slugs.flatMap((s) => [`slice.train.${s}`, `slice.hessian.${s}`])].sort());
+    expect(stageProvenance(experiment, 'verify')).toEqual({ ...aggregate, 'slice.verify': aggregate['slice.aggregate'] });
+    const report = stageProvenance(experiment, 'report');
+    expect(Object.keys(report)).toHaveLength(Object.keys(aggregate).length + 2);
+    expect(report['slice.report']).toBe(sliceHash(stageSlices(experiment).report));
+  });
+
+  it('changes only the hessian slices after a Hessian-setting change', () => {
+    const before = stageProvenance(experiment, 'report');
+    const after = stageProvenance(parse({ ...valid, hessian: { topK: 6 } }), 'report');
+    const changed = Object.keys(before).filter((key) => before[key] !== after[key]);
+    expect(changed.sort()).toEqual(slugs.map((s) => `slice.hessian.${s}`).sort());
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+  });
+
+  it('needs the run for a run’s task', () => {
+    expect(() => stageProvenance(experiment, 'train')).toThrow(/the train slice belongs to a run/);
   });
 });

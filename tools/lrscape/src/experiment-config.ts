@@ -1,23 +1,31 @@
 /**
  * The experiment file (`pipelines/<exp>/experiment.json`): its schema, its validation with errors that
- * name the file and the field, the expansion into runs (slugs), and the per-stage slices whose hashes
- * key the Nx cache (DESIGN §3).
+ * name the file and the field (including settings the model or the dataset cannot honour), the expansion
+ * into runs (slugs), and the per-task slices whose hashes key the Nx cache and the tables' provenance
+ * (docs/architecture.md, "The task graph").
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '@lrscape/artifacts';
+import { peakLearningRate, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
+// The engine's layout module itself, not its index: the index loads tfjs, which would add ~0.6 s to every
+// graph computation (the Nx plugin imports this file). layout.ts needs only @lrscape/linalg.
+import { lastLayersScope, modelLayout, type ModelSpec, type ParameterLayout } from '@lrscape/engine/layout';
 
 const positive = z.number().finite().positive();
 const count = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
-export const scheduleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('constant'), eta: positive }).strict(),
-  z.object({ kind: z.literal('drop'), etaHigh: positive, etaLow: positive, switchStep: nonNegativeInt }).strict(),
-  z.object({ kind: z.literal('cyclic'), etaLow: positive, etaHigh: positive, period: count }).strict(),
-]);
-export type Schedule = z.infer<typeof scheduleSchema>;
+/** The train lib's schedule (one schema for experiment.json and run.json). */
+export type Schedule = LearningRateSchedule;
+
+/**
+ * Which experiments enter the graph: `default` ones always, `extended` ones (long or heavy, opt-in) only
+ * under LRSCAPE_TIER=extended or all (see targets.ts's tierSelection).
+ */
+export const TIERS = ['default', 'extended'] as const;
+export type Tier = (typeof TIERS)[number];
 
 const testFraction = z.number().min(0).lt(1).default(0.2);
 const datasetSchema = z.discriminatedUnion('kind', [
@@ -91,7 +99,7 @@ const trainingSchema = z
     /** lanczos: warm-started Lanczos to 1e-4 per estimate; power: one HVP per estimate (for sharpnessEvery = 1). */
     sharpnessMethod: z.enum(['lanczos', 'power']).default('lanczos'),
     checkpointEvery: count,
-    /** Event checkpoints before and after each loss spike (DESIGN §5). */
+    /** Event checkpoints before and after each loss spike (docs/architecture.md, "Science definitions as implemented"). */
     eventCheckpoints: z.boolean().default(true),
     /** At most this many spikes get event checkpoints (each costs a Hessian decomposition). */
     maxEventCheckpoints: nonNegativeInt.default(12),
@@ -103,6 +111,9 @@ const trainingSchema = z
   })
   .strict();
 
+const DEFAULT_STORE_VECTORS = 4;
+const DEFAULT_DENSITY_STEPS = 40;
+
 const hessianSchema = z
   .object({
     /** M: Ritz pairs per checkpoint and scope. */
@@ -113,14 +124,17 @@ const hessianSchema = z
     kLayers: z.array(count).default([1]),
     /** Use only the first `subset` training examples for the Hessian (null: all). */
     subset: count.nullable().default(null),
-    /** Eigenvectors stored per checkpoint and scope (top ones, float32). */
-    storeVectors: nonNegativeInt.default(4),
+    /** Eigenvectors stored per checkpoint and scope (top ones, float32); left out: min(4, topK). */
+    storeVectors: nonNegativeInt.default(DEFAULT_STORE_VECTORS),
     seed: nonNegativeInt.default(0),
-    /** Bulk density by stochastic Lanczos quadrature: probe vectors, Lanczos steps each, grid points. */
+    /**
+     * Bulk density by stochastic Lanczos quadrature: probe vectors, Lanczos steps each (left out:
+     * min(40, parameter count)), grid points.
+     */
     density: z
-      .object({ probes: count.default(2), steps: count.default(40), gridSize: count.default(200) })
+      .object({ probes: count.default(2), steps: count.default(DEFAULT_DENSITY_STEPS), gridSize: count.min(2).default(200) })
       .strict()
-      .default({ probes: 2, steps: 40, gridSize: 200 }),
+      .default({ probes: 2, steps: DEFAULT_DENSITY_STEPS, gridSize: 200 }),
     /** Hutchinson trace estimate: Rademacher probes (0: skip). */
     traceProbes: nonNegativeInt.default(10),
     /** Step ε of the output-space perturbations θ ± ε·u along each stored outlier direction. */
@@ -152,6 +166,8 @@ export const experimentSchema = z
     description: z.string().default(''),
     /** An optional experiment whose data is absent is left out of the graph instead of failing. */
     optional: z.boolean().default(false),
+    /** `extended`: left out of the graph unless LRSCAPE_TIER is `extended` or `all` (opt-in experiments). */
+    tier: z.enum(TIERS).default('default'),
     dataset: datasetSchema,
     model: modelSchema,
     training: trainingSchema,
@@ -169,13 +185,13 @@ export const experimentSchema = z
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 
-/** One training trajectory (DESIGN §3): a schedule and a seed, named by its slug. */
+/** One training trajectory (docs/architecture.md, "The task graph"): a schedule and a seed, named by its slug. */
 export interface RunSpec {
   slug: string;
   schedule: Schedule;
   seed: number;
   steps: number;
-  /** η for constant schedules, η_hi otherwise (the η a reader sorts and colours by). */
+  /** The schedule's peak η (η_hi of a drop or a cycle): the η a reader sorts and colours by. */
   eta: number;
 }
 
@@ -219,13 +235,12 @@ export function expandRuns(config: ExperimentConfig): RunSpec[] {
   for (const eta of config.grid.etas) {
     for (const seed of config.grid.seeds) {
       const schedule: Schedule = { kind: 'constant', eta };
-      runs.push({ slug: runSlug(schedule, seed), schedule, seed, steps: config.training.steps, eta });
+      runs.push({ slug: runSlug(schedule, seed), schedule, seed, steps: config.training.steps, eta: peakLearningRate(schedule) });
     }
   }
   for (const run of config.runs) {
     for (const seed of run.seeds ?? config.grid.seeds) {
-      const eta = run.schedule.kind === 'constant' ? run.schedule.eta : run.schedule.etaHigh;
-      runs.push({ slug: runSlug(run.schedule, seed), schedule: run.schedule, seed, steps: run.steps ?? config.training.steps, eta });
+      runs.push({ slug: runSlug(run.schedule, seed), schedule: run.schedule, seed, steps: run.steps ?? config.training.steps, eta: peakLearningRate(run.schedule) });
     }
   }
   return runs;
@@ -254,12 +269,177 @@ export function parseExperiment(file: string, text: string): Experiment {
     if (seen.has(run.slug)) throw new ExperimentConfigError(file, 'runs', `run \`${run.slug}\` is listed twice`);
     seen.set(run.slug, i);
   });
-  for (const k of config.hessian.kLayers) {
-    if (k > layerCount(config.model)) {
-      throw new ExperimentConfigError(file, 'hessian.kLayers', `k = ${k} exceeds the model's ${layerCount(config.model)} layers`);
-    }
-  }
+  checkFeasible(file, config, raw);
   return { name: experimentNameOf(file), file, config, runs };
+}
+
+/**
+ * What the model sees of a dataset, from its config alone: the task, the input and output widths (inputDim
+ * undefined where only the files say, IDX), and the size of the training set. These mirror libs/data's
+ * generators and loaders (the test checks them against libs/data), so that settings the data cannot honour
+ * are refused before any task runs.
+ */
+export interface DatasetShape {
+  task: 'regression' | 'classification';
+  inputDim?: number;
+  outputDim: number;
+  /** The exact training-set size, or an upper bound (a subset of files whose record count only the files know). */
+  train?: { size: number; exact: boolean; how: string };
+}
+
+/** Fashion-MNIST images per class (70,000 pooled over 10 classes), 28×28 pixels. */
+const FMNIST = { perClass: 7000, classes: 10, pixels: 28 * 28 };
+const CIFAR10 = { classes: 10, pixels: 3 * 32 * 32 };
+
+/** n examples split as libs/data's splitIndices does: round(testFraction·n) held out (stratified or not). */
+function splitTrainSize(n: number, testFraction: number, what: string): { size: number; exact: boolean; how: string } {
+  const test = Math.round(testFraction * n);
+  return { size: n - test, exact: true, how: `${what} minus round(${testFraction}·${n}) = ${test} held out for testing` };
+}
+
+export function datasetShape(dataset: ExperimentConfig['dataset']): DatasetShape {
+  switch (dataset.kind) {
+    case 'wreg':
+      return { task: 'regression', inputDim: 1, outputDim: 1, train: splitTrainSize(dataset.n, dataset.testFraction, `n = ${dataset.n}`) };
+    case 'src':
+      return { task: 'classification', inputDim: 2, outputDim: 2, train: splitTrainSize(dataset.n, dataset.testFraction, `n = ${dataset.n}`) };
+    case 'fmnist': {
+      const perClass = dataset.perClass ?? FMNIST.perClass;
+      const total = perClass * FMNIST.classes;
+      return {
+        task: 'classification',
+        inputDim: FMNIST.pixels,
+        outputDim: FMNIST.classes,
+        train: splitTrainSize(total, dataset.testFraction, `${perClass} per class × ${FMNIST.classes} classes = ${total} images`),
+      };
+    }
+    case 'idx':
+      return {
+        task: 'classification',
+        outputDim: dataset.classes,
+        ...(dataset.trainSubset ? { train: { size: dataset.trainSubset, exact: false, how: `dataset.trainSubset = ${dataset.trainSubset}` } } : {}),
+      };
+    case 'cifar10':
+      return {
+        task: 'classification',
+        inputDim: CIFAR10.pixels,
+        outputDim: CIFAR10.classes,
+        ...(dataset.subset ? { train: { size: dataset.subset, exact: false, how: `dataset.subset = ${dataset.subset}` } } : {}),
+      };
+  }
+}
+
+/** The engine's model spec for a config's model section and the widths of its data. */
+export function modelSpecFor(model: ModelConfig, data: { inputDim: number; outputDim: number }): ModelSpec {
+  if (model.kind === 'mlp') {
+    return { inputDim: data.inputDim, hidden: model.hidden, outputDim: data.outputDim, activation: model.activation, loss: model.loss };
+  }
+  const { kind, inputShape, inputLayout, conv, pool, dense, activation, loss } = model;
+  return { kind, inputShape, inputLayout, conv, pool, dense, outputDim: data.outputDim, activation, loss };
+}
+
+/** Whether `path` (e.g. ['hessian', 'topK']) is written in the raw file (as opposed to left to its default). */
+function written(raw: unknown, path: string[]): boolean {
+  let node = raw;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !(key in node)) return false;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return true;
+}
+
+/**
+ * Refuses settings the model or the data cannot honour (each stage would otherwise clamp them silently),
+ * naming the field; fills the defaults that depend on the model (storeVectors, density.steps) so that the
+ * config, and so the cache key, says what will run.
+ */
+function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): void {
+  const fail = (field: string, detail: string): never => {
+    throw new ExperimentConfigError(file, field, detail);
+  };
+  const value = (path: string[], x: number) => (written(raw, path) ? `${x}` : `${x} (the default)`);
+  const { hessian, training, model } = config;
+  const layers = layerCount(model);
+  const ks = new Set<number>();
+  hessian.kLayers.forEach((k, i) => {
+    if (k > layers) fail(`hessian.kLayers.${i}`, `k = ${k} exceeds the model's ${layers} layers`);
+    if (ks.has(k)) fail(`hessian.kLayers.${i}`, `k = ${k} is listed twice`);
+    ks.add(k);
+  });
+
+  const shape = datasetShape(config.dataset);
+  if (model.loss === 'cross_entropy' && shape.task === 'regression') {
+    fail('model.loss', `cross_entropy needs class labels, and ${config.dataset.kind} is a regression dataset (use mse)`);
+  }
+  let inputDim = shape.inputDim;
+  if (model.kind === 'cnn') {
+    const [h, w, c] = model.inputShape;
+    if (inputDim !== undefined && h * w * c !== inputDim) {
+      fail('model.inputShape', `[${model.inputShape.join(', ')}] holds ${h * w * c} values, the ${config.dataset.kind} inputs have ${inputDim}`);
+    }
+    inputDim = h * w * c;
+  }
+
+  // Parameter counts of every scope the hessian stage decomposes. With the input width unknown (IDX files,
+  // MLP) the scopes holding the first layer are unknown too; the stage clamps those as before.
+  let layout: ParameterLayout;
+  try {
+    layout = modelLayout(modelSpecFor(model, { inputDim: inputDim ?? 1, outputDim: shape.outputDim }));
+  } catch (error) {
+    return fail('model', (error as Error).message);
+  }
+  const scopes = [
+    { name: 'the full network', size: layout.size, offset: 0 },
+    ...hessian.kLayers.map((k) => {
+      const scope = lastLayersScope(layout, k);
+      return { name: `the last ${k} layer${k === 1 ? '' : 's'} (${scope.layers.join(', ')})`, size: scope.size, offset: scope.offset };
+    }),
+  ].filter((scope) => inputDim !== undefined || scope.offset > 0);
+  const smallest = scopes.reduce<(typeof scopes)[number] | undefined>((a, b) => (a && a.size <= b.size ? a : b), undefined);
+  const full = inputDim !== undefined ? layout.size : undefined;
+
+  if (!written(raw, ['hessian', 'storeVectors'])) hessian.storeVectors = Math.min(DEFAULT_STORE_VECTORS, hessian.topK);
+  if (!written(raw, ['hessian', 'density', 'steps']) && full !== undefined) hessian.density.steps = Math.min(DEFAULT_DENSITY_STEPS, full);
+
+  // Lanczos finds at most as many eigenpairs as the operator's dimension, and every scope has topK rows.
+  if (smallest && hessian.topK > smallest.size) {
+    fail('hessian.topK', `${value(['hessian', 'topK'], hessian.topK)} exceeds the ${smallest.size} parameters of ${smallest.name}: at most ${smallest.size} eigenpairs exist`);
+  }
+  if (hessian.maxIterations < hessian.topK) {
+    fail('hessian.maxIterations', `${value(['hessian', 'maxIterations'], hessian.maxIterations)} is below hessian.topK = ${hessian.topK}: Lanczos needs at least topK iterations`);
+  }
+  if (hessian.storeVectors > hessian.topK) {
+    fail('hessian.storeVectors', `${hessian.storeVectors} exceeds hessian.topK = ${hessian.topK}: only topK eigenvectors are computed`);
+  }
+  // A block smaller than density.steps gets an exact quadrature (Lanczos ends at its dimension); more steps
+  // than the whole network has parameters is a mistake about the model.
+  if (full !== undefined && hessian.density.steps > full) {
+    fail('hessian.density.steps', `${hessian.density.steps} exceeds the ${full} parameters of the full network`);
+  }
+  if (hessian.subset !== null && shape.train && hessian.subset > shape.train.size) {
+    fail(
+      'hessian.subset',
+      shape.train.exact
+        ? `${hessian.subset} exceeds the ${shape.train.size} training examples (${shape.train.how})`
+        : `${hessian.subset} exceeds the training set, which holds at most ${shape.train.how} examples`,
+    );
+  }
+  // Otherwise (IDX or CIFAR-10 without a subset) only the files know the training-set size: that is the
+  // hessian stage's check, once it has read train.arrow.
+
+  if (training.checkpointEvery > training.steps) {
+    fail('training.checkpointEvery', `${training.checkpointEvery} exceeds training.steps = ${training.steps}: no checkpoint between the first and the last step`);
+  }
+  config.runs.forEach((run, i) => {
+    const steps = run.steps ?? training.steps;
+    const where = run.steps !== undefined ? `runs.${i}.steps` : 'training.steps';
+    if (run.steps !== undefined && training.checkpointEvery > run.steps) {
+      fail(`runs.${i}.steps`, `${run.steps} is shorter than training.checkpointEvery = ${training.checkpointEvery}: no checkpoint between the first and the last step`);
+    }
+    if (run.schedule.kind === 'drop' && run.schedule.switchStep >= steps) {
+      fail(`runs.${i}.schedule.switchStep`, `${run.schedule.switchStep} is not before the run's last step (${where} = ${steps}): η never drops`);
+    }
+  });
 }
 
 export function experimentNameOf(file: string): string {
@@ -286,7 +466,7 @@ export function findRun(experiment: Experiment, slug: string): RunSpec {
 
 /**
  * What each stage's result depends on in the config. The hash of a slice keys that stage's Nx cache entry,
- * so only the tasks whose slice changed rerun (DESIGN §1's table).
+ * so only the tasks whose slice changed rerun (the README's rerun table; docs/architecture.md, "Cache keys").
  */
 export function stageSlices(experiment: Experiment, run?: RunSpec) {
   const { config } = experiment;
@@ -300,4 +480,56 @@ export function stageSlices(experiment: Experiment, run?: RunSpec) {
 
 export function sliceHash(slice: unknown): string {
   return sha256Hex(canonicalJson(slice)).slice(0, 16);
+}
+
+/** The tasks of an experiment that read its config (the site index reads every file, see targets.ts). */
+export type TaskStage = 'prepare' | 'train' | 'hessian' | 'aggregate' | 'verify' | 'report';
+
+const RUN_STAGES: readonly TaskStage[] = ['train', 'hessian'];
+
+/** The slice whose hash is a task's `runtime` input; verify checks aggregate's tables, so it reads aggregate's slice. */
+export function taskSlice(experiment: Experiment, stage: TaskStage, run?: RunSpec): unknown {
+  const slices = stageSlices(experiment, run);
+  if (RUN_STAGES.includes(stage) && !run) throw new Error(`${experiment.file}: the ${stage} slice belongs to a run; none given`);
+  return stage === 'verify' ? slices.aggregate : slices[stage];
+}
+
+/** The tasks a task depends on (targets.ts's dependsOn): a run's train on prepare, aggregate on every run's hessian. */
+function upstreamTasks(experiment: Experiment, stage: TaskStage, run?: RunSpec): [TaskStage, RunSpec | undefined][] {
+  switch (stage) {
+    case 'prepare':
+      return [];
+    case 'train':
+      return [['prepare', undefined]];
+    case 'hessian':
+      return [['train', run]];
+    case 'aggregate':
+      return experiment.runs.map((r) => ['hessian', r]);
+    case 'verify':
+      return [['aggregate', undefined]];
+    case 'report':
+      return [
+        ['aggregate', undefined],
+        ['verify', undefined],
+      ];
+  }
+}
+
+/**
+ * Provenance for a table's schema metadata: the hash of the task's own config slice and of every slice
+ * upstream of it, one flat key per slice ('slice.prepare', 'slice.train.<run>', 'slice.hessian.<run>',
+ * 'slice.aggregate', 'slice.verify', 'slice.report'), upstream first. The values are the hashes that
+ * enter the tasks' Nx hashes, so a table says which cache keys produced it.
+ */
+export function stageProvenance(experiment: Experiment, stage: TaskStage, run?: RunSpec): Record<string, string> {
+  if (RUN_STAGES.includes(stage) && !run) throw new Error(`${experiment.file}: the ${stage} slice belongs to a run; none given`);
+  const provenance: Record<string, string> = {};
+  const visit = (task: TaskStage, taskRun: RunSpec | undefined) => {
+    const key = RUN_STAGES.includes(task) ? `slice.${task}.${taskRun!.slug}` : `slice.${task}`;
+    if (key in provenance) return;
+    for (const [upstream, upstreamRun] of upstreamTasks(experiment, task, taskRun)) visit(upstream, upstreamRun);
+    provenance[key] = sliceHash(taskSlice(experiment, task, taskRun));
+  };
+  visit(stage, RUN_STAGES.includes(stage) ? run : undefined);
+  return provenance;
 }

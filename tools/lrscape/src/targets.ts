@@ -2,11 +2,10 @@
  * experiment.json → Nx projects and targets, as a pure function (tested without running Nx; the plugin
  * only wires it in). One project per experiment (prepare, aggregate, verify, report, analyze) and one per
  * run (train, hessian), because Nx folds a project's whole configuration into the hash of each of its
- * tasks (DESIGN §3). Commands never carry settings: each task's config slice enters its hash as a
+ * tasks (docs/architecture.md, "The task graph"). Commands never carry settings: each task's config slice enters its hash as a
  * `runtime` input whose command names the slice's hash; inputs are not part of the project hash.
  */
-import type { Experiment, RunSpec } from './experiment-config';
-import { sliceHash, stageSlices } from './experiment-config';
+import { sliceHash, taskSlice, TIERS, type Experiment, type RunSpec, type TaskStage, type Tier } from './experiment-config';
 
 type Input = string | { runtime: string } | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
 type DependsOn = string | { projects?: string[]; target: string };
@@ -34,7 +33,7 @@ const STAGE_LIBS = {
   train: ['linalg', 'engine', 'data', 'train', 'artifacts'],
   hessian: ['linalg', 'engine', 'data', 'train', 'landscape', 'artifacts'],
   aggregate: ['linalg', 'engine', 'train', 'landscape', 'artifacts'],
-  verify: ['linalg', 'data', 'landscape', 'artifacts'],
+  verify: ['linalg', 'data', 'train', 'landscape', 'artifacts'],
   report: ['linalg', 'data', 'report', 'artifacts'],
   site: ['linalg', 'data', 'report', 'artifacts'],
 } as const;
@@ -42,18 +41,37 @@ export type Stage = keyof typeof STAGE_LIBS;
 export const STAGES = Object.keys(STAGE_LIBS) as Stage[];
 export const stageLibs = (stage: Stage): readonly string[] => STAGE_LIBS[stage];
 
-/** Source of the libs and the stage script a stage runs, tests excluded (a new test reruns nothing). */
+/**
+ * The lib files experiment-config.ts imports beyond the libs every stage lists (linalg, artifacts): every
+ * stage parses its config with them, but a stage that does not otherwise import the lib should not rerun
+ * when the rest of it changes. Checked against experiment-config's imports by targets.test.ts.
+ */
+export const CONFIG_LIB_FILES: Readonly<Record<string, readonly string[]>> = {
+  train: ['schedule.ts'],
+  engine: ['layout.ts'],
+};
+
+/**
+ * Source of the libs and the stage script a stage runs, tests and test helpers (`testing/` folders)
+ * excluded: a new test or fixture reruns nothing.
+ */
 export function codeInputs(stage: Stage): Input[] {
-  const libs = STAGE_LIBS[stage].flatMap((lib) => [
+  const stageLibs: readonly string[] = STAGE_LIBS[stage];
+  const libs = stageLibs.flatMap((lib) => [
     `{workspaceRoot}/libs/${lib}/src/**/*.ts`,
     `!{workspaceRoot}/libs/${lib}/src/**/*.test.ts`,
+    `!{workspaceRoot}/libs/${lib}/src/**/testing/**`,
   ]);
+  const configFiles = Object.entries(CONFIG_LIB_FILES)
+    .filter(([lib]) => !stageLibs.includes(lib))
+    .flatMap(([lib, files]) => files.map((file) => `{workspaceRoot}/libs/${lib}/src/${file}`));
   return [
     ...libs,
     `{workspaceRoot}/tools/lrscape/src/stages/${stage}.ts`,
     '{workspaceRoot}/tools/lrscape/src/stages/common.ts',
     '{workspaceRoot}/tools/lrscape/src/experiment-config.ts',
-    ...(stage === 'site' ? ['{workspaceRoot}/tools/lrscape/src/data-status.ts'] : []),
+    ...configFiles,
+    ...(stage === 'site' ? ['{workspaceRoot}/tools/lrscape/src/data-status.ts', '{workspaceRoot}/tools/lrscape/src/targets.ts'] : []),
     { externalDependencies: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'apache-arrow', '@observablehq/plot', 'zod'] },
   ];
 }
@@ -66,14 +84,16 @@ const BACKEND_INPUTS: Input[] = [
   { runtime: 'node tools/lrscape/bin/backend-fingerprint.mjs' },
 ];
 
-const sliceInput = (stage: string, slice: unknown): Input => ({ runtime: `echo lrscape-${stage}-slice ${sliceHash(slice)}` });
+/** A task's config slice as a `runtime` input (the same hash stageProvenance stamps on its tables). */
+const sliceInput = (experiment: Experiment, stage: TaskStage, run?: RunSpec): Input => ({
+  runtime: `echo lrscape-${stage}-slice ${sliceHash(taskSlice(experiment, stage, run))}`,
+});
 const upstreamOutputs: Input = { dependentTasksOutputFiles: '**/*', transitive: true };
 const stageCommand = (stage: Stage, ...args: string[]) => `tsx tools/lrscape/src/stages/${stage}.ts ${args.join(' ')}`;
 
 export const runProjectName = (experiment: string, run: RunSpec) => `${experiment}-${run.slug}`;
 
 export function runProject(experiment: Experiment, run: RunSpec): ProjectConfig {
-  const slices = stageSlices(experiment, run);
   const name = experiment.name;
   return {
     name: runProjectName(name, run),
@@ -84,7 +104,7 @@ export function runProject(experiment: Experiment, run: RunSpec): ProjectConfig 
         command: stageCommand('train', name, run.slug),
         cache: true,
         dependsOn: [{ projects: [name], target: 'prepare' }],
-        inputs: [sliceInput('train', slices.train), ...BACKEND_INPUTS, ...codeInputs('train'), upstreamOutputs],
+        inputs: [sliceInput(experiment, 'train', run), ...BACKEND_INPUTS, ...codeInputs('train'), upstreamOutputs],
         outputs: [`{workspaceRoot}/artifacts/${name}/runs/${run.slug}`],
         metadata: { description: `Full-batch GD of ${name}, run ${run.slug}, with checkpoints and sharpness` },
       },
@@ -92,7 +112,7 @@ export function runProject(experiment: Experiment, run: RunSpec): ProjectConfig 
         command: stageCommand('hessian', name, run.slug),
         cache: true,
         dependsOn: ['train'],
-        inputs: [sliceInput('hessian', slices.hessian), ...BACKEND_INPUTS, ...codeInputs('hessian'), upstreamOutputs],
+        inputs: [sliceInput(experiment, 'hessian', run), ...BACKEND_INPUTS, ...codeInputs('hessian'), upstreamOutputs],
         outputs: [`{workspaceRoot}/artifacts/${name}/hessian/${run.slug}`],
         metadata: { description: `Top eigenpairs of the full and k-layer Hessians at each checkpoint of ${run.slug}` },
       },
@@ -101,7 +121,6 @@ export function runProject(experiment: Experiment, run: RunSpec): ProjectConfig 
 }
 
 export function experimentProject(experiment: Experiment): ProjectConfig {
-  const slices = stageSlices(experiment);
   const name = experiment.name;
   const runProjects = experiment.runs.map((run) => runProjectName(name, run));
   return {
@@ -113,7 +132,7 @@ export function experimentProject(experiment: Experiment): ProjectConfig {
         command: stageCommand('prepare', name),
         cache: true,
         inputs: [
-          sliceInput('prepare', slices.prepare),
+          sliceInput(experiment, 'prepare'),
           ...codeInputs('prepare'),
           // Where CIFAR-10's files are read from, when the config leaves it to the environment.
           ...(experiment.config.dataset.kind === 'cifar10' ? [{ env: 'LRSCAPE_CIFAR10_DIR' }] : []),
@@ -125,15 +144,15 @@ export function experimentProject(experiment: Experiment): ProjectConfig {
         command: stageCommand('aggregate', name),
         cache: true,
         dependsOn: [{ projects: runProjects, target: 'hessian' }],
-        inputs: [sliceInput('aggregate', slices.aggregate), ...codeInputs('aggregate'), upstreamOutputs],
+        inputs: [sliceInput(experiment, 'aggregate'), ...codeInputs('aggregate'), upstreamOutputs],
         outputs: [`{workspaceRoot}/artifacts/${name}/tables`],
-        metadata: { description: `Tidy Arrow tables of ${name} (DESIGN §6)` },
+        metadata: { description: `Tidy Arrow tables of ${name} (docs/architecture.md, "Artifacts")` },
       },
       verify: {
         command: stageCommand('verify', name),
         cache: true,
         dependsOn: ['aggregate'],
-        inputs: [sliceInput('verify', slices.aggregate), ...codeInputs('verify'), upstreamOutputs],
+        inputs: [sliceInput(experiment, 'verify'), ...codeInputs('verify'), upstreamOutputs],
         outputs: [`{workspaceRoot}/artifacts/${name}/claims`],
         metadata: { description: `Reproduction checks of ${name} on its real outputs, recorded for the report` },
       },
@@ -141,7 +160,7 @@ export function experimentProject(experiment: Experiment): ProjectConfig {
         command: stageCommand('report', name),
         cache: true,
         dependsOn: ['aggregate', 'verify'],
-        inputs: [sliceInput('report', slices.report), ...codeInputs('report'), upstreamOutputs],
+        inputs: [sliceInput(experiment, 'report'), ...codeInputs('report'), upstreamOutputs],
         outputs: [`{workspaceRoot}/reports/${name}`],
         metadata: { description: `Static report page of ${name}` },
       },
@@ -168,6 +187,8 @@ export function siteProject(experiments: string[]): ProjectConfig {
         dependsOn: experiments.length ? [{ projects: experiments, target: 'report' }] : [],
         inputs: [
           '{workspaceRoot}/pipelines/*/experiment.json',
+          // Which experiments the index lists as built or left out (see selectExperiments).
+          { env: TIER_ENV },
           ...codeInputs('site'),
           { dependentTasksOutputFiles: '**/index.html' },
         ],
@@ -190,4 +211,59 @@ export function workspaceProjects(experiments: Experiment[]): ProjectConfig[] {
     ...experiments.flatMap((experiment) => [experimentProject(experiment), ...experiment.runs.map((run) => runProject(experiment, run))]),
     siteProject(experiments.map((e) => e.name)),
   ];
+}
+
+/** The environment switch of opt-in experiments. */
+export const TIER_ENV = 'LRSCAPE_TIER';
+
+/**
+ * The tiers LRSCAPE_TIER lets into the graph: unset or `default`: default experiments only; `extended`:
+ * default and extended ones; `all`: every tier (today the same as extended; a later, heavier tier would
+ * join `all` but not `extended`). Each tier admits the tiers before it in TIERS.
+ */
+export function tierSelection(value: string | undefined): { setting: string; tiers: readonly Tier[] } {
+  const setting = value === undefined || value === '' ? 'default' : value;
+  if (setting === 'all') return { setting, tiers: TIERS };
+  const index = (TIERS as readonly string[]).indexOf(setting);
+  if (index < 0) throw new Error(`${TIER_ENV}=${value}: expected one of ${[...TIERS, 'all'].join(', ')} (unset: default)`);
+  return { setting, tiers: TIERS.slice(0, index + 1) };
+}
+
+export interface LeftOutExperiment {
+  experiment: Experiment;
+  /** Why it is not in the graph, for the site index. */
+  reason: string;
+  /** The command that builds it, where an environment switch is all it takes. */
+  command?: string;
+}
+
+/**
+ * Which experiments enter the graph: those of a selected tier (LRSCAPE_TIER) whose data is here or that
+ * are not optional (a missing dataset then fails in prepare, naming the files). The plugin and the site
+ * index both call this, so the index lists exactly what the graph left out.
+ */
+export function selectExperiments(
+  experiments: readonly Experiment[],
+  options: { tier: string | undefined; dataStatus: (experiment: Experiment) => { available: boolean; reason?: string } },
+): { included: Experiment[]; leftOut: LeftOutExperiment[] } {
+  const { setting, tiers } = tierSelection(options.tier);
+  const included: Experiment[] = [];
+  const leftOut: LeftOutExperiment[] = [];
+  for (const experiment of experiments) {
+    const { tier, optional } = experiment.config;
+    const data = optional ? options.dataStatus(experiment) : { available: true };
+    const dataReason = data.available ? undefined : (data.reason ?? 'its data is absent');
+    if (!tiers.includes(tier)) {
+      leftOut.push({
+        experiment,
+        reason: `in the ${tier} tier, not selected (${TIER_ENV}=${setting})${dataReason ? `; its data is absent too: ${dataReason}` : ''}`,
+        command: `${TIER_ENV}=${tier} npx nx run ${experiment.name}:analyze`,
+      });
+    } else if (dataReason) {
+      leftOut.push({ experiment, reason: dataReason });
+    } else {
+      included.push(experiment);
+    }
+  }
+  return { included, leftOut };
 }

@@ -1,13 +1,12 @@
 /**
- * What every stage script shares: the workspace paths of DESIGN §3, loading the experiment, provenance
- * for table metadata, and turning any error into one clear line and a non-zero exit.
+ * What every stage script shares: the workspace paths (docs/architecture.md, "The task graph"), loading the
+ * experiment, provenance for table metadata, and turning any error into one clear line and a non-zero exit.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TableMetadata } from '@lrscape/artifacts';
-import type { ModelSpec, ParameterSlot } from '@lrscape/engine';
-import { findRun, loadExperiment, sliceHash, type Experiment, type ModelConfig, type RunSpec, type Schedule } from '../experiment-config';
+import type { ModelSpec } from '@lrscape/engine';
+import { findRun, loadExperiment, stageProvenance, type Experiment, type ModelConfig, type RunSpec } from '../experiment-config';
 
 export const workspaceRoot = process.env.LRSCAPE_WORKSPACE ?? process.cwd();
 
@@ -45,8 +44,12 @@ export function codeVersion(): string {
   return `lrscape@${pkg.version}`;
 }
 
-export function tableMetadata(experiment: Experiment, backend: string): TableMetadata {
-  return { experiment: experiment.name, config_hash: sliceHash(experiment.config), code_version: codeVersion(), backend };
+/**
+ * Schema metadata of a table a stage writes: the experiment, code version, backend, and the hash of every
+ * config slice the table depends on (its task's and every upstream one, as the Nx cache key sees them).
+ */
+export function tableMetadata(experiment: Experiment, stage: Parameters<typeof stageProvenance>[1], backend: string, run?: RunSpec): TableMetadata {
+  return { experiment: experiment.name, code_version: codeVersion(), backend, ...stageProvenance(experiment, stage, run) };
 }
 
 /** Runs a stage's main; an error becomes `lrscape <stage>: <message>` on stderr and exit code 1. */
@@ -80,31 +83,4 @@ export function modelSpecOf(experiment: Experiment, data: { inputDim: number; ou
   }
   const { kind, inputShape, inputLayout, conv, pool, dense, activation, loss } = model;
   return { kind, inputShape, inputLayout, conv, pool, dense, outputDim: data.outputDim, activation, loss };
-}
-
-/** run.json: what a finished train task records about its run (written by train, read downstream). */
-export interface RunSummary {
-  run: string;
-  eta: number;
-  schedule: Schedule;
-  seed: number;
-  steps: number;
-  diverged: boolean;
-  divergedAt: number | null;
-  finalLoss: number | null;
-  finalSharpness: number | null;
-  seconds: number;
-  backend: string;
-  parameters: number;
-  sharpnessHvps: number;
-  checkpoints: { step: number; reason: string; file: string }[];
-  layout: ParameterSlot[];
-  spec: ModelSpec;
-  configSlice: unknown;
-}
-
-export const RUN_SUMMARY_FILE = 'run.json';
-
-export async function readRunSummary(runDir: string): Promise<RunSummary> {
-  return JSON.parse(await readFile(join(runDir, RUN_SUMMARY_FILE), 'utf8')) as RunSummary;
 }

@@ -7,7 +7,7 @@ import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from '.
 runStage('prepare', async ([name]) => {
   const experiment = loadStageExperiment(name);
   const { train, test } = await buildDataset(experiment.config.dataset);
-  const metadata = tableMetadata(experiment, 'none');
+  const metadata = tableMetadata(experiment, 'prepare', 'none');
   await writeFolderAtomically(experimentPaths(experiment.name).data, async (dir) => {
     await writeDataset(join(dir, 'train.arrow'), train, metadata);
     await writeDataset(join(dir, 'test.arrow'), test, metadata);

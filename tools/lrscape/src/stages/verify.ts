@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { readTable, verifyManifest, writeFolderAtomically, writeTable } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
-import { edgeOfStabilityClaims, edgeOfStabilityHoverClaims, flatteningClaims, outlierCountClaims, shiftClaims } from '@lrscape/landscape';
+import { verifyExperiment } from '@lrscape/landscape';
 import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
 
 runStage('verify', async ([name]) => {
@@ -15,30 +15,20 @@ runStage('verify', async ([name]) => {
   await verifyManifest(paths.data);
   const read = <N extends 'runs' | 'steps' | 'spectra' | 'instabilities' | 'overlaps' | 'flattening'>(table: N) =>
     readTable(join(paths.tables, `${table}.arrow`), table);
-  const [runs, steps, spectra, instabilities, overlaps, flattening] = await Promise.all([
-    read('runs'),
-    read('steps'),
-    read('spectra'),
-    read('instabilities'),
-    read('overlaps'),
-    read('flattening'),
-  ]);
+  const [runs, steps, spectra, instabilities, overlaps, flattening] = await Promise.all(
+    [read('runs'), read('steps'), read('spectra'), read('instabilities'), read('overlaps'), read('flattening')],
+  );
   const { dataset } = await readDataset(join(paths.data, 'test.arrow'));
   const classes = dataset.task === 'classification' ? dataset.outputDim : null;
-  const claims = [
-    ...edgeOfStabilityClaims({ runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows }),
-    ...edgeOfStabilityHoverClaims(runs.rows, steps.rows),
-    ...(classes ? outlierCountClaims(runs.rows, spectra.rows, classes) : []),
-    ...shiftClaims(runs.rows, overlaps.rows),
-    ...flatteningClaims(flattening.rows),
-  ];
+  const tables = { runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows, overlaps: overlaps.rows, flattening: flattening.rows };
+  const claims = verifyExperiment(tables, classes);
   await writeFolderAtomically(paths.claims, async (dir) => {
-    await writeTable(join(dir, 'claims.arrow'), 'claims', claims, tableMetadata(experiment, runs.metadata.backend));
+    await writeTable(join(dir, 'claims.arrow'), 'claims', claims, tableMetadata(experiment, 'verify', runs.metadata.backend));
   });
   for (const claim of claims) {
     const measured = claim.measured === null ? '—' : claim.measured.toPrecision(4);
-    console.log(`  [${claim.verdict.toUpperCase()}] ${claim.claim}: measured ${measured}, expected ${claim.expected} (${claim.detail})`);
+    console.log(`  [${claim.verdict.toUpperCase()}] ${claim.id}: ${claim.claim}: measured ${measured}, expected ${claim.expected} (${claim.detail})`);
   }
   const count = (v: string) => claims.filter((c) => c.verdict === v).length;
-  console.log(`${experiment.name}: ${count('pass')} pass, ${count('fail')} fail, ${count('not-run')} not run`);
+  console.log(`${experiment.name}: ${count('pass')} pass, ${count('fail')} fail, ${count('inconclusive')} inconclusive, ${count('not-run')} not run`);
 });

@@ -1,7 +1,10 @@
-/** Small problems and dense helpers shared by this lib's tests (not exported from the lib). */
+/**
+ * Small problems and dense helpers shared by this lib's tests (not exported from the lib). Under testing/ so
+ * that editing it does not change the hash of the lib's production sources; no production file imports it.
+ */
 import { createRng } from '@lrscape/linalg';
-import { modelDims, modelLayout, type ModelSpec } from './layout';
-import type { Batch } from './batch';
+import { modelDims, modelLayout, type ModelSpec } from '../layout';
+import type { Batch } from '../batch';
 
 /** A tiny batch: x ~ N(0,1); y ~ N(0,1) for MSE, one-hot of random labels for cross-entropy. */
 export function tinyBatch(spec: ModelSpec, n: number, seed: number): Batch {
@@ -24,6 +27,17 @@ export function randomTheta(spec: ModelSpec, seed: number, scale = 0.7): { f32: 
   const f32 = Float32Array.from({ length: modelLayout(spec).size }, () => scale * rng.normal());
   return { f32, f64: Float64Array.from(f32) };
 }
+
+/**
+ * relError allowed between the float32 engine and the float64 reference on the tests' tiny nets. θ and x are
+ * float32 values that both receive exactly, so the difference is the engine's float32 rounding alone (unit
+ * roundoff u = 2⁻²⁴ ≈ 6e-8 per operation), which grows with the length of the sums and with cancellation in
+ * the result (H·v of an indefinite H). The MLPs' sums run over ≤ 7 terms (rows, widths): worst measured
+ * 7.4e-7 ≈ 12u (a block HVP). The CNNs' run over up to ~100 (a conv kernel's gradient sums over images ×
+ * positions): worst 2.1e-6 ≈ 35u (H·v of the linear + cross-entropy net). Each tolerance is ~2.5× its worst.
+ */
+export const MLP_FLOAT32_TOL = 2e-6;
+export const CNN_FLOAT32_TOL = 5e-6;
 
 export function randomVector(n: number, seed: number): Float64Array {
   const rng = createRng(seed);

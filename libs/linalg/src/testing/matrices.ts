@@ -1,15 +1,16 @@
 /**
- * Matrices with known spectra for the tests of this lib (not exported from the package):
+ * Matrices with known spectra for the tests of this lib (not exported from the package, and imported by no
+ * production file: files under testing/ stay out of the hash that keys training):
  * H = Q diag(λ) Qᵀ with a seeded random orthogonal Q, applied as a dense operator that counts its calls.
  */
-import type { LinearOperator } from './operator';
-import { createRng } from './random';
-import { dot, norm, orthonormalize, randomNormalVector } from './vector';
+import type { LinearOperator } from '../operator';
+import { createRng } from '../random';
+import { dot, norm, orthonormalise, randomNormalVector } from '../vector';
 
 /** Random orthogonal basis of Rⁿ: Gram–Schmidt of n seeded Gaussian vectors (columns q_0 … q_{n−1}). */
 export function randomOrthogonal(n: number, seed: number): Float64Array[] {
   const rng = createRng(seed);
-  const q = orthonormalize(Array.from({ length: n }, () => randomNormalVector(n, rng)));
+  const q = orthonormalise(Array.from({ length: n }, () => randomNormalVector(n, rng)));
   if (q.length !== n) throw new Error('random vectors were dependent');
   return q;
 }

@@ -3,7 +3,7 @@
  * spectra, every landscape table, claims) for the report's tests and for previewing the page.
  * Not science: shapes only, chosen so that every figure of the page has something to draw.
  */
-import type { ExperimentPageInput } from './page.ts';
+import type { ExperimentPageInput } from '../page.ts';
 import type {
   ClaimsRow,
   DensityRow,
@@ -18,7 +18,7 @@ import type {
   SpectraRow,
   StepsRow,
   TraceRow,
-} from './rows.ts';
+} from '../rows.ts';
 
 export interface SampleOptions {
   experiment?: string;
@@ -237,9 +237,9 @@ export function sampleExperiment(options: SampleOptions = {}): ExperimentPageInp
   }
 
   const claims: ClaimsRow[] = [
-    { claim: 'sharpness rises to 2/η (edge of stability)', measured: 0.98, expected: '≥ 0.9 of 2/η', verdict: 'pass', detail: 'median over constant-η runs' },
-    { claim: 'number of outliers equals the number of classes', measured: 3, expected: '2', verdict: 'fail', detail: 'm = 3 at the last checkpoint' },
-    { claim: 'landscape flattens after instabilities', measured: null, expected: 'decreasing', verdict: 'not-run', detail: 'needs drop schedules' },
+    { id: 'eos-hover', claim: 'sharpness rises to 2/η (edge of stability)', measured: 0.98, expected: '≥ 0.9 of 2/η', verdict: 'pass', detail: 'median over constant-η runs' },
+    { id: 'outliers-classes', claim: 'number of outliers equals the number of classes', measured: 3, expected: '2', verdict: 'fail', detail: 'm = 3 at the last checkpoint' },
+    { id: 'drop-flattening', claim: 'landscape flattens after instabilities', measured: null, expected: 'decreasing', verdict: 'not-run', detail: 'needs drop schedules' },
   ];
 
   return {

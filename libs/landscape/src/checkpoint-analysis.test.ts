@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { Curvature, Scope } from '@lrscape/engine';
+import { createRng } from '@lrscape/linalg';
+import { analyzeCheckpoint, evenGrid, type CheckpointAnalysisSettings } from './checkpoint-analysis';
+import { splitOutliers } from './outliers';
+
+/** H = Q diag(λ) Qᵀ (P = 12) with a known spectrum; the "last layer" block is its trailing 4×4 submatrix. */
+function knownHessian(lambdas: number[]) {
+  const n = lambdas.length;
+  const rng = createRng(3);
+  const q: Float64Array[] = [];
+  while (q.length < n) {
+    const v = Float64Array.from({ length: n }, () => rng.normal());
+    for (const u of q) {
+      const d = u.reduce((s, ui, i) => s + ui * v[i], 0);
+      for (let i = 0; i < n; i++) v[i] -= d * u[i];
+    }
+    const norm = Math.hypot(...v);
+    q.push(v.map((x) => x / norm));
+  }
+  const dense = new Float64Array(n * n);
+  q.forEach((u, j) => {
+    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) dense[r * n + c] += lambdas[j] * u[r] * u[c];
+  });
+  const scopes: Scope[] = [{ kind: 'full', offset: 0, size: n }, { kind: 'block', k: 1, offset: n - 4, size: 4, layers: ['dense1'] }];
+  const curvature: Pick<Curvature, 'operator'> = {
+    operator: (scope) => async (v) => {
+      const out = new Float64Array(scope.size);
+      for (let r = 0; r < scope.size; r++) for (let c = 0; c < scope.size; c++) out[r] += dense[(scope.offset + r) * n + scope.offset + c] * v[c];
+      return out;
+    },
+  };
+  return { dense, scopes, curvature, n };
+}
+
+const settings: CheckpointAnalysisSettings = {
+  topK: 4,
+  maxIterations: 12,
+  tolerance: 1e-10,
+  storeVectors: 2,
+  seed: 1,
+  density: { probes: 2, steps: 8, gridSize: 50 },
+  traceProbes: 200,
+  perturbationEpsilon: 1e-2,
+};
+
+describe('analyzeCheckpoint', () => {
+  const lambdas = [10, 9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, -0.01, -0.02];
+  const { dense, scopes, curvature, n } = knownHessian(lambdas);
+  // A linear "network" of 3 examples × 2 classes: outputs = A θ, so the central difference is exact: Δ = A u.
+  const A = Array.from({ length: 6 }, (_, r) => Float64Array.from({ length: n }, (_, c) => Math.sin(r + 2 * c)));
+  const outputs = async (theta: Float32Array) => Float32Array.from(A, (row) => row.reduce((s, a, c) => s + a * theta[c], 0));
+  const theta = new Float32Array(n);
+
+  it('gives the known top eigenvalues, the outlier split, the stored vectors and the k-layer rows of each scope', async () => {
+    const result = await analyzeCheckpoint(curvature, { run: 'r', step: 40, theta, scopes, outputs, response: { kind: 'classes', classes: 2 } }, settings);
+    const full = result.rows.spectra.filter((r) => r.scope === 'full');
+    expect(full.map((r) => r.eigenvalue)).toEqual([10, 9, 0.5, 0.4].map((v) => expect.closeTo(v, 9)));
+    expect(full.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
+    // Two outliers (10, 9) above a bulk: the ratio-gap rule splits after rank 2.
+    expect(splitOutliers([10, 9, 0.5, 0.4]).m).toBe(2);
+    expect(full.map((r) => r.is_outlier)).toEqual([true, true, false, false]);
+    expect(result.scopes.map((s) => [s.scope, s.m, s.converged])).toEqual([['full', 2, true], ['k1', expect.any(Number), true]]);
+    expect(result.vectors.map((v) => [v.scope.kind, v.rank, v.vector.length])).toEqual([['full', 1, 12], ['full', 2, 12], ['block', 1, 4], ['block', 2, 4]]);
+    expect(result.rows.klayer.map((r) => [r.k, r.rank])).toEqual([[1, 1], [1, 2], [1, 3], [1, 4]]);
+    expect([...result.warm.keys()]).toEqual(['full', 'k1']);
+  });
+
+  it('estimates each scope’s trace within its error bar and a density that integrates to one', async () => {
+    const result = await analyzeCheckpoint(curvature, { run: 'r', step: 0, theta, scopes, outputs, response: { kind: 'classes', classes: 2 } }, settings);
+    const exactTrace = { full: lambdas.reduce((s, v) => s + v, 0), k1: [8, 9, 10, 11].reduce((s, i) => s + dense[i * n + i], 0) };
+    for (const row of result.rows.trace) {
+      const exact = exactTrace[row.scope as 'full' | 'k1'];
+      expect(Math.abs(row.estimate - exact)).toBeLessThan(4 * row.stderr);
+    }
+    const fullDensity = result.rows.density.filter((r) => r.scope === 'full');
+    const dx = fullDensity[1].lambda - fullDensity[0].lambda;
+    expect(fullDensity.reduce((s, r) => s + r.density, 0) * dx).toBeCloseTo(1, 1);
+  });
+
+  it('reads each stored direction’s response per class as the mean over examples of A·u', async () => {
+    const result = await analyzeCheckpoint(curvature, { run: 'r', step: 0, theta, scopes, outputs, response: { kind: 'classes', classes: 2 } }, settings);
+    const u = result.spectra[0].pairs[0].vector;
+    const au = A.map((row) => row.reduce((s, a, c) => s + a * Math.fround(1e-2 * u[c]), 0) / 1e-2);
+    const rows = result.rows.perturbations.filter((r) => r.direction === 1);
+    expect(rows.map((r) => r.class_or_x)).toEqual([0, 1]);
+    // float32 θ ± εu: the difference carries float32 rounding of ε·u (relative ~1e-7 of ε).
+    expect(rows[0].delta).toBeCloseTo((au[0] + au[2] + au[4]) / 3, 4);
+    expect(rows[1].delta).toBeCloseTo((au[1] + au[3] + au[5]) / 3, 4);
+    expect(result.rows.perturbations).toHaveLength(2 * settings.storeVectors);
+  });
+
+  it('refuses scopes that do not start with the full Hessian', async () => {
+    await expect(analyzeCheckpoint(curvature, { run: 'r', step: 0, theta, scopes: scopes.slice(1), outputs, response: { kind: 'classes', classes: 2 } }, settings)).rejects.toThrow(/first scope must be the full Hessian/);
+  });
+});
+
+describe('evenGrid', () => {
+  it('spans the range of x in equal steps', () => {
+    expect([...evenGrid(Float32Array.from([3, -1, 1]), 5)]).toEqual([-1, 0, 1, 2, 3]);
+  });
+});
