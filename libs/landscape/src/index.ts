@@ -46,3 +46,14 @@ export {
 } from './shift';
 export { flatteningRows, spearman, type DropRun } from './flattening';
 export { classPerturbationRows, directionalOutputChange, gridPerturbationRows } from './perturbations';
+export {
+  formatInterval,
+  groupBootstrap,
+  kendallTau,
+  nullVerdict,
+  partialKendallTau,
+  signVerdict,
+  tInterval,
+  type Interval,
+  type Verdict,
+} from './statistics';
