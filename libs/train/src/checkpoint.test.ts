@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '@lrscape/artifacts';
 import { checkpointFileName, readCheckpoint, writeCheckpoint } from './checkpoint';
-import { denseLayout } from './testing';
+import { denseLayout } from './testing/fixtures';
 
 let dir: string;
 beforeEach(async () => void (dir = await mkdtemp(join(tmpdir(), 'lrscape-checkpoint-'))));

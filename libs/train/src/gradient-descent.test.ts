@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startState, trainFullBatchGD, type ResumeState, type TrainableObjective, type TrainOptions } from './gradient-descent';
 import { stopRuleSchema } from './stop-rule';
-import { counter, quadratic, quadraticLossAt, scripted } from './testing';
+import { counter, quadratic, quadraticLossAt, scripted } from './testing/fixtures';
 
 const base = (objective: TrainableObjective, eta: number, steps: number): TrainOptions => ({
   objective,

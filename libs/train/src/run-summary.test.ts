@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readRunSummary, RUN_SUMMARY_FILE, writeRunSummary, type RunSummary } from './run-summary';
-import { denseLayout } from './testing';
+import { denseLayout } from './testing/fixtures';
 
 let dir: string;
 beforeEach(async () => void (dir = await mkdtemp(join(tmpdir(), 'lrscape-summary-'))));

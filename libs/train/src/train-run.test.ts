@@ -7,7 +7,7 @@ import { readTable, verifyManifest } from '@lrscape/artifacts';
 import { checkpointFileName, readCheckpoint } from './checkpoint';
 import { RESUME_INDEX_FILE } from './resume';
 import { readRunSummary } from './run-summary';
-import { counter, denseLayout, quadratic, quadraticLossAt } from './testing';
+import { counter, denseLayout, quadratic, quadraticLossAt } from './testing/fixtures';
 import { replayTo, replicateInitSeed, trainRun, type TrainRunEvent, type TrainRunOptions } from './train-run';
 
 let root: string;

@@ -1,6 +1,6 @@
 /** Test objectives with known answers (for this lib's tests only; not exported from the index). */
 import type { Curvature, ParameterLayout } from '@lrscape/engine';
-import type { TrainableObjective } from './gradient-descent';
+import type { TrainableObjective } from '../gradient-descent';
 
 /** A Curvature whose HVP is `apply` (every scope gets the full operator: these objectives have one layer). */
 export function curvatureOf(size: number, apply: (v: Float64Array) => Float64Array): Curvature {
