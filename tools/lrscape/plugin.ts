@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CreateNodes, CreateNodesResult } from 'nx/src/project-graph/plugins/public-api';
 import { loadExperiment, type Experiment } from './src/experiment-config';
 import { experimentDataStatus } from './src/data-status';
-import { experimentProject, runProject, selectExperiments, siteProject, TIER_ENV } from './src/targets';
+import { coolingProjects, dropFamilyProjects, experimentProject, runProject, selectExperiments, siteProject, TIER_ENV } from './src/targets';
 
 export const createNodes: CreateNodes = [
   'pipelines/*/experiment.json',
@@ -20,7 +20,7 @@ export const createNodes: CreateNodes = [
     // Opt-in tiers and optional experiments without their data stay out (the site index lists them).
     const { included } = selectExperiments(experiments, { tier: process.env[TIER_ENV], dataStatus: experimentDataStatus });
     const results: [string, CreateNodesResult][] = included.map((experiment) => {
-      const projects = [experimentProject(experiment), ...experiment.runs.map((run) => runProject(experiment, run))];
+      const projects = [experimentProject(experiment), ...experiment.runs.map((run) => runProject(experiment, run)), ...coolingProjects(experiment), ...dropFamilyProjects(experiment)];
       return [experiment.file, { projects: Object.fromEntries(projects.map((p) => [p.root, p])) }];
     });
     const site = siteProject(included.map((e) => e.name));

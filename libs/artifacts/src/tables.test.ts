@@ -66,8 +66,9 @@ function sampleRows<N extends TableName>(name: N): TableRow<N>[] {
 describe('table declarations', () => {
   it('declares each table once, with run columns as utf8', () => {
     expect(TABLE_NAMES).toEqual([
-      'runs', 'steps', 'spectra', 'density', 'trace', 'instabilities', 'overlaps',
-      'displacement', 'flattening', 'effective', 'perturbations', 'klayer', 'claims',
+      'runs', 'steps', 'spectra', 'quadrature', 'exact_spectrum', 'density', 'trace', 'instabilities', 'instability_sensitivity',
+      'power_check', 'long_horizon', 'overlaps', 'displacement', 'flattening', 'drop_families', 'effective', 'perturbations', 'klayer',
+      'cooling', 'cooling_instabilities', 'claims',
     ]);
     for (const name of TABLE_NAMES) {
       expect(TABLES[name].fields.map((f) => f.name)).toEqual(Object.keys(TABLE_COLUMNS[name]));
@@ -102,8 +103,8 @@ describe('writeTable / readTable', () => {
 
   it('keeps typed rows written by hand', async () => {
     const steps: StepsRow[] = [
-      { run: 'eta-0.05', step: 0, lr: 0.05, loss: 1.25, accuracy: null, test_loss: 1.5, test_accuracy: null, grad_norm: 3, sharpness: 12.5 },
-      { run: 'eta-0.05', step: 1, lr: 0.05, loss: null, accuracy: null, test_loss: null, test_accuracy: null, grad_norm: null, sharpness: null },
+      { run: 'eta-0.05', step: 0, lr: 0.05, loss: 1.25, accuracy: null, test_loss: 1.5, test_accuracy: null, grad_norm: 3, sharpness: 12.5, sharpness_check: 12.75 },
+      { run: 'eta-0.05', step: 1, lr: 0.05, loss: null, accuracy: null, test_loss: null, test_accuracy: null, grad_norm: null, sharpness: null, sharpness_check: null },
     ];
     const claims: ClaimsRow[] = [{ id: 'eos-hover', claim: 'sharpness ≈ 2/η', measured: 40.1, expected: '40 ± 4', verdict: 'pass', detail: '' }];
     await writeTable(join(dir, 'hand-steps.arrow'), 'steps', steps, metadata);

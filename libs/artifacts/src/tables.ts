@@ -42,29 +42,138 @@ export const TABLE_COLUMNS = {
   runs: {
     run: utf8, eta: f64, schedule: utf8, seed: i32, steps: i32, diverged: bool,
     final_loss: f64OrNull, final_sharpness: f64OrNull, seconds: f64, backend: utf8,
+    /** η·λmax(θ_0)/2: above 1 the run starts beyond its stability threshold (a catapult at step 0). */
+    initial_regime: f64OrNull,
   },
   steps: {
     run: utf8, step: i32, lr: f64, loss: f64OrNull, accuracy: f64OrNull, test_loss: f64OrNull,
     test_accuracy: f64OrNull, grad_norm: f64OrNull, sharpness: f64OrNull,
+    /** Warm Lanczos λmax beside the power estimate, at training.sharpnessCheckEvery steps. */
+    sharpness_check: f64OrNull,
   },
-  /** scope: 'full' for the whole Hessian, 'k1', 'k2', … for the block of the last k layers. */
-  spectra: { run: utf8, step: i32, scope: utf8, rank: i32, eigenvalue: f64, residual: f64, is_outlier: bool },
+  /**
+   * scope: 'full' for the whole Hessian, 'k1', 'k2', … for the block of the last k layers. end: 'top' ranks
+   * from the largest eigenvalue down, 'bottom' from the most negative up (rank 1 = λ_min).
+   */
+  spectra: { run: utf8, step: i32, scope: utf8, end: oneOf('top', 'bottom'), rank: i32, eigenvalue: f64, residual: f64, is_outlier: bool },
+  /** Gauss quadrature of each SLQ probe (nodes θ_j, weights w_j; Σ w_j = 1): tr f(H) ≈ dimension · mean over probes of Σ w_j f(θ_j). */
+  quadrature: { run: utf8, step: i32, scope: utf8, dimension: i32, probe: i32, node: f64, weight: f64 },
+  /** Every eigenvalue of the dense Hessian, where the config asks for it (small nets, final checkpoint). */
+  exact_spectrum: { run: utf8, step: i32, scope: utf8, eigenvalue: f64 },
   density: { run: utf8, step: i32, scope: utf8, lambda: f64, density: f64 },
   trace: { run: utf8, step: i32, scope: utf8, estimate: f64, stderr: f64 },
   instabilities: {
     run: utf8, eta: f64, index: i32, start: i32, peak: i32, end: i32OrNull, loss_before: f64, peak_loss: f64,
     sharpness_before: f64OrNull, sharpness_peak: f64OrNull, sharpness_after: f64OrNull,
     heating_steps: i32, cooling_steps: i32OrNull,
+    /**
+     * The primary detector (analysis.instabilities.primary) and its threshold; end is the loss recovery; up/down
+     * crossing: λmax through 2/η around the peak; the λmax peak (sharpness_peak) and its trough, and the same for
+     * λmax/(2/η), over start → recovery (libs/landscape/src/instabilities.ts).
+     */
+    detector: oneOf('relative', 'absolute'), threshold: f64, up_crossing: i32OrNull, down_crossing: i32OrNull,
+    sharpness_peak_step: i32OrNull, sharpness_trough: f64OrNull, sharpness_trough_step: i32OrNull,
+    ratio_peak: f64OrNull, ratio_peak_step: i32OrNull, ratio_trough: f64OrNull, ratio_trough_step: i32OrNull,
   },
+  /**
+   * One row per (detector, threshold of analysis.instabilities.sweep, run): the instability count and the
+   * along-run statistics (Kendall τ of the per-instability peak and trough of λmax/(2/η) against the index).
+   */
+  instability_sensitivity: {
+    detector: oneOf('relative', 'absolute'), threshold: f64, run: utf8, eta: f64, seed: i32, count: i32,
+    tau_peak: f64OrNull, tau_trough: f64OrNull, first_ratio_peak: f64OrNull, last_ratio_peak: f64OrNull,
+  },
+  /** The power estimate of λmax against warm Lanczos at the checked steps, inside and outside the primary instabilities. */
+  power_check: { run: utf8, eta: f64, phase: oneOf('inside', 'outside'), checks: i32, median_rel_error: f64OrNull, max_rel_error: f64OrNull },
+  /**
+   * Open question 1, per constant-η run (where analysis.longHorizon is set): the OLS slope of the per-instability
+   * peak and trough of λmax/(2/η) against ln(step) over the later half of its instabilities (tail_*), the last
+   * instability, how many fall in the late part of training (from late_from), and λmax/(2/η) over that late part
+   * from the steps (power estimate; late_check_median from the Lanczos checks).
+   */
+  long_horizon: {
+    run: utf8, eta: f64, seed: i32, steps: i32, instabilities: i32, last_peak: i32OrNull,
+    tail_from_index: i32OrNull, tail_slope_peak: f64OrNull, tail_slope_trough: f64OrNull, last_ratio_peak: f64OrNull, last_ratio_trough: f64OrNull,
+    late_from: i32, late_instabilities: i32, late_ratio_median: f64OrNull, late_ratio_max: f64OrNull, late_check_median: f64OrNull,
+  },
+  /**
+   * Eigenspace comparisons at a fixed m: overlap s = ‖U_aᵀU_b‖²_F/m, min_cos_angle the cosine of the largest
+   * principal angle, cos_rms_angle = cos(√(Σθᵢ²/m)); gap_a, gap_b = λ_m/λ_{m+1} at each end (null where
+   * λ_{m+1} ≤ 0 or unknown); well_defined false where a cut runs through the bulk (docs/architecture.md).
+   */
   overlaps: {
     run_a: utf8, step_a: i32, run_b: utf8, step_b: i32, scope: utf8, m: i32, overlap: f64, min_cos_angle: f64,
+    cos_rms_angle: f64, gap_a: f64OrNull, gap_b: f64OrNull, well_defined: bool,
     kind: oneOf('consecutive', 'step×step', 'baseline', 'instability'),
   },
   displacement: { run: utf8, step: i32, cos_to_baseline: f64OrNull },
-  flattening: { run: utf8, kind: oneOf('along_run', 'drop'), t_switch: i32OrNull, instabilities: i32, sharpness: f64 },
-  effective: { run: utf8, step: i32, scope: utf8, m: i32, n_eff: f64 },
-  perturbations: { run: utf8, step: i32, direction: i32, class_or_x: f64, delta: f64 },
+  /**
+   * Delayed-drop flattening, one row per continuation of a drop family (libs/landscape/src/flattening.ts):
+   * run is the continuation's id, source the run it starts from (the parent, or the control for role
+   * control), kind the switch point (t_switch) it starts at, instability the one it pairs with. λ at matched
+   * loss L* (sharpness_matched, the primary; ratio_matched = it / (2/η_lo)) by warm Lanczos at step_matched,
+   * the first step with loss ≤ L*; steps: GD steps after the drop; use: in the verdict, or why not.
+   */
+  flattening: {
+    family: utf8, run: utf8, source: utf8, role: oneOf('unstable', 'control'), seed: i32,
+    kind: oneOf('quiet-start', 'before-instability', 'after-instability'), instability: i32, t_switch: i32, instabilities_before: i32,
+    eta_high: f64, eta_low: f64, loss_at_switch: f64, matched_loss: f64, step_matched: i32OrNull,
+    sharpness_matched: f64OrNull, ratio_matched: f64OrNull, test_loss_matched: f64OrNull, sharpness_converged: f64OrNull,
+    max_sharpness: f64OrNull, steps: i32, status: oneOf('converged', 'capped', 'diverged'),
+    use: oneOf('used', 'pinned', 'capped', 'diverged', 'below-at-switch'),
+  },
+  /** One row per drop family and seed: its settings, status (with the reason, naming the config field) and counts. */
+  drop_families: {
+    family: utf8, field: utf8, seed: i32, parent: utf8, control: utf8, eta_parent: f64, eta_control: f64, eta_low: f64,
+    matched_loss: f64, max_steps: i32, pinned_ratio: f64, control_margin: f64,
+    status: oneOf('ok', 'too-few-instabilities', 'parent-diverged', 'control-diverged'), reason: utf8,
+    parent_instabilities: i32, control_instabilities: i32, paired: i32, continuations: i32, reached: i32, capped: i32, diverged: i32, pinned: i32,
+  },
+  /**
+   * N_eff = Σ |λ|/(|λ| + α), α = alphaFraction·λmax: n_eff over the top-M Ritz values (negatives clipped, as
+   * before), n_eff_full over the whole spectrum estimated by SLQ, n_eff_exact from the dense spectrum where stored.
+   */
+  effective: { run: utf8, step: i32, scope: utf8, m: i32, n_eff: f64, n_eff_full: f64OrNull, n_eff_exact: f64OrNull },
+  /** delta: signed mean over examples of the change of output c (or f(x) on the x grid); rms: its root mean square over examples (|delta| on the grid). */
+  perturbations: { run: utf8, step: i32, direction: i32, class_or_x: f64, delta: f64, rms: f64 },
   klayer: { run: utf8, step: i32, k: i32, rank: i32, rel_error: f64, overlap_to_full: f64 },
+  /**
+   * The cooling diagnostics (libs/landscape/src/cooling.ts): one row per replayed step t of a selected
+   * instability, from its event-before checkpoint to its event-after one. phase: heating before the replay's
+   * loss peak, cooling from it, recovered at the event-after step. loss: the replayed float32 loss;
+   * loss_logged: metrics.arrow's. In float64: λ_1…λ_4 (top Hessian eigenvalues), s = λ₁ ('single') or the
+   * trace of the top cluster (λ_i with λ₁/λ_i < cooling.gapRatio; 'cluster', 'cluster-incomplete' when all
+   * four are in it), u₁'s sign continuous along the trace, displacement_u1 = (θ_t − θ_start)·u₁,
+   * rotation = |u₁(t)·u₁(t+1)|, grad_s = ∇S (Σ ∇³L[u_i, u_i] over the cluster) with its relative error
+   * estimate, delta_s = S(t+1) − S(t) (same cluster size), delta_s_first_order = −η_t ∇S·∇L.
+   */
+  cooling: {
+    run: utf8, instability: i32, step: i32, phase: oneOf('heating', 'cooling', 'recovered'), lr: f64,
+    loss: f64, loss_logged: f64OrNull, loss_float64: f64, grad_norm: f64,
+    lambda_1: f64, lambda_2: f64OrNull, lambda_3: f64OrNull, lambda_4: f64OrNull, lanczos_residual: f64,
+    gap_ratio: f64OrNull, cluster_size: i32, formula: oneOf('single', 'cluster', 'cluster-incomplete'), s: f64,
+    sharpness_ratio: f64, cos_grad_u1: f64OrNull, displacement_u1: f64, rotation: f64OrNull,
+    grad_s_dot_grad: f64, grad_s_dot_u1: f64, grad_s_norm: f64, grad_s_error: f64,
+    delta_s: f64OrNull, delta_s_first_order: f64,
+  },
+  /**
+   * One row per selected instability (or selection that names none): status computed / truncated (no
+   * recovery within cooling.maxSteps or the run) / missing-run / missing-instability / no-start-checkpoint /
+   * unsupported, with the reason; loss_error_max = max_t |loss − loss_logged|, theta_error_max =
+   * max |θ_replay − θ_event-after| at the end; per phase (heating, cooling): *_positive, the share of its
+   * steps with ∇S·∇L > 0; *_net = Σ ∇S·∇L / Σ |∇S·∇L| over its steps (in [−1, 1]: the sign of the
+   * first-order change of S over the phase, which the step-to-step oscillation along u₁ does not flip);
+   * lambda_change_* = λ₁ at the phase's end minus at its start; first_order_agreement: the share of steps
+   * where −η∇S·∇L has the sign of the measured S(t+1) − S(t).
+   */
+  cooling_instabilities: {
+    run: utf8, instability: i32OrNull,
+    status: oneOf('computed', 'truncated', 'missing-run', 'missing-instability', 'no-start-checkpoint', 'unsupported'),
+    reason: utf8, start: i32OrNull, peak: i32OrNull, end: i32OrNull, steps: i32,
+    loss_error_max: f64OrNull, theta_error_max: f64OrNull,
+    heating_positive: f64OrNull, cooling_positive: f64OrNull, heating_net: f64OrNull, cooling_net: f64OrNull,
+    lambda_change_heating: f64OrNull, lambda_change_cooling: f64OrNull, first_order_agreement: f64OrNull, cluster_steps: i32,
+  },
   /** id: a stable name of the claim (`eos-hover`, `drop-flattening`, …) that tests and the report match on. */
   claims: { id: utf8, claim: utf8, measured: f64OrNull, expected: utf8, verdict: oneOf('pass', 'fail', 'inconclusive', 'not-run'), detail: utf8 },
 } as const satisfies Record<string, Record<string, ColumnSpec>>;
@@ -92,9 +201,13 @@ export interface SpectraRow extends TableRow<'spectra'> {}
 export interface DensityRow extends TableRow<'density'> {}
 export interface TraceRow extends TableRow<'trace'> {}
 export interface InstabilitiesRow extends TableRow<'instabilities'> {}
+export interface InstabilitySensitivityRow extends TableRow<'instability_sensitivity'> {}
+export interface PowerCheckRow extends TableRow<'power_check'> {}
+export interface LongHorizonRow extends TableRow<'long_horizon'> {}
 export interface OverlapsRow extends TableRow<'overlaps'> {}
 export interface DisplacementRow extends TableRow<'displacement'> {}
 export interface FlatteningRow extends TableRow<'flattening'> {}
+export interface DropFamiliesRow extends TableRow<'drop_families'> {}
 export interface EffectiveRow extends TableRow<'effective'> {}
 export interface PerturbationsRow extends TableRow<'perturbations'> {}
 export interface KlayerRow extends TableRow<'klayer'> {}

@@ -4,8 +4,12 @@
  * tfjs falls back to another backend with only a console warning when one fails to start; here every
  * selection is checked against `tf.getBackend()` so that a run never silently computes on a backend other
  * than the one it records.
+ *
+ * On 'wasm', the matrix products then go to the native kernels where they load (native/kernels.ts,
+ * `LRSCAPE_KERNELS=auto|openblas|wasm`); `engineLabel()` names the backend with its kernel path.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelRequestFromEnv, kernelStatus, useKernels } from './native/kernels';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = Object.freeze(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const);
@@ -76,6 +80,20 @@ async function activate(name: BackendName): Promise<void> {
   }
 }
 
+/** On wasm, puts the matrix products on LRSCAPE_KERNELS's path; LRSCAPE_KERNELS=openblas without them throws. */
+async function chosen(name: BackendName): Promise<BackendName> {
+  if (name === 'wasm') {
+    try {
+      await useKernels(kernelRequestFromEnv());
+    } catch (error) {
+      active = null;
+      throw error;
+    }
+  }
+  active = name;
+  return name;
+}
+
 /**
  * Selects and initialises a backend and returns the one in use. `undefined` reads `LRSCAPE_BACKEND`
  * (default 'auto'); 'auto' takes the first of tensorflow-gpu, tensorflow, wasm, cpu that loads.
@@ -101,18 +119,17 @@ export async function selectBackend(requested?: 'auto' | BackendName): Promise<B
         : `the caller asked for it by name, which overrides LRSCAPE_BACKEND; ask for 'auto'`;
       throw new Error(`${(error as Error).message} (${source} to take the first of ${BACKENDS.join(', ')} that loads)`);
     }
-    active = wanted;
-    return wanted;
+    return chosen(wanted);
   }
   const failures: string[] = [];
   for (const name of BACKENDS) {
     try {
       await activate(name);
-      active = name;
-      return name;
     } catch (error) {
       failures.push(describe(error));
+      continue;
     }
+    return chosen(name);
   }
   throw new Error(`no backend could be loaded:\n  ${failures.join('\n  ')}`);
 }
@@ -120,4 +137,17 @@ export async function selectBackend(requested?: 'auto' | BackendName): Promise<B
 /** The backend chosen by the last successful `selectBackend`, or null before any. */
 export function activeBackend(): BackendName | null {
   return active;
+}
+
+/**
+ * The active backend with, on wasm, the path of its matrix products: 'wasm' (tfjs's kernels),
+ * 'wasm+openblas/<core>' (OpenBLAS with that core's kernels: results differ in the last bits between cores),
+ * 'wasm+accelerate/accelerate'; the backend's name otherwise; null before any selectBackend. What a run
+ * records as its engine.
+ */
+export function engineLabel(): string | null {
+  if (active === null) return null;
+  if (active !== 'wasm') return active;
+  const kernels = kernelStatus();
+  return kernels.path === 'native' ? `wasm+${kernels.library}/${kernels.corename}` : 'wasm';
 }

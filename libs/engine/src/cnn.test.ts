@@ -1,7 +1,8 @@
 /**
  * The hand-written tfjs CNN (backward pass and R-operator through conv, pooling and dense layers) against the
  * exact float64 reference (hyper-dual Hessian), through ModelObjective; float32 tolerances CNN_FLOAT32_TOL and,
- * for nets without convolutions, MLP_FLOAT32_TOL (testing/fixtures.ts says why).
+ * for nets without convolutions, MLP_FLOAT32_TOL (testing/fixtures.ts says why). The reference suites run on
+ * both kernel paths of the wasm backend (testing/kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { ACTIVATIONS, LOSSES, cnnGeometry, lastLayersScope, modelLayout, type Ac
 import { MlpObjective, ModelObjective, type Curvature } from './objective';
 import { referenceModelGradient, referenceModelHessian, referenceModelHessianVector, referenceModelLoss } from './reference';
 import { CNN_FLOAT32_TOL, MLP_FLOAT32_TOL, matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing/fixtures';
+import { describeOnKernels } from './testing/kernels';
 import type { Batch } from './batch';
 
 beforeAll(async () => {
@@ -121,13 +123,13 @@ function checkAgainstReference(name: string, spec: CnnSpec, options: { n: number
   });
 }
 
-describe('tfjs CNN vs float64 reference, average pooling', () => {
+describeOnKernels('tfjs CNN vs float64 reference, average pooling', () => {
   for (const activation of ACTIVATIONS) {
     for (const loss of LOSSES) checkAgainstReference(`${activation} + ${loss}`, tinyCnn(activation, loss), { n: 4, dataSeed: 21, thetaSeed: 8, vSeeds: [1, 2, 3] });
   }
 });
 
-describe('tfjs CNN vs float64 reference, max pooling (R-operator routed by the argmax at θ)', () => {
+describeOnKernels('tfjs CNN vs float64 reference, max pooling (R-operator routed by the argmax at θ)', () => {
   checkAgainstReference('tanh + cross_entropy', tinyCnn('tanh', 'cross_entropy', 'max'), { n: 4, dataSeed: 21, thetaSeed: 8, vSeeds: [1, 2] });
   checkAgainstReference('relu + mse', tinyCnn('relu', 'mse', 'max'), { n: 4, dataSeed: 22, thetaSeed: 9, vSeeds: [1, 2] });
   checkAgainstReference('gelu + mse', tinyCnn('gelu', 'mse', 'max'), { n: 4, dataSeed: 24, thetaSeed: 8, vSeeds: [1, 2] });
@@ -151,7 +153,7 @@ function twoConv(activation: Activation, loss: LossKind, pool: Pooling): CnnSpec
   };
 }
 
-describe('tfjs CNN vs float64 reference, deeper nets', () => {
+describeOnKernels('tfjs CNN vs float64 reference, deeper nets', () => {
   const options = { n: 3, vSeeds: [1, 2], fullHessian: true };
   checkAgainstReference('two convs, avg, gelu + cross_entropy', twoConv('gelu', 'cross_entropy', 'avg'), { ...options, dataSeed: 31, thetaSeed: 4 });
   checkAgainstReference('two convs, max, tanh + mse', twoConv('tanh', 'mse', 'max'), { ...options, dataSeed: 32, thetaSeed: 5 });
@@ -174,7 +176,7 @@ describe('tfjs CNN vs float64 reference, deeper nets', () => {
   );
 });
 
-describe('ModelObjective with a CNN', () => {
+describeOnKernels('ModelObjective with a CNN', () => {
   const spec = tinyCnn('tanh', 'cross_entropy', 'max');
   const batch = tinyBatch(spec, 7, 41);
   const theta = randomTheta(spec, 2);
@@ -285,7 +287,7 @@ async function expectReferenceValues(objective: ModelObjective, reference: Model
   }
 }
 
-describe('ModelObjective with an MLP', () => {
+describeOnKernels('ModelObjective with an MLP', () => {
   const spec: MlpSpec = { inputDim: 3, hidden: [4], outputDim: 2, activation: 'gelu', loss: 'mse' };
   const batch = tinyBatch(spec, 5, 51);
   const theta = randomTheta(spec, 1);

@@ -1,4 +1,6 @@
-export { selectBackend, type BackendName } from './backend';
+export { activeBackend, engineLabel, selectBackend, type BackendName } from './backend';
+export { kernelStatus, nativeThreads, useKernels, type KernelRequest, type KernelStatus } from './native/kernels';
+export { nativeVectorKernels, type VectorKernels } from './native/linalg';
 export {
   ACTIVATIONS,
   LOSSES,

@@ -1,7 +1,8 @@
 /**
  * The hand-written tfjs backward pass and R-operator against the exact float64 reference
  * (hyper-dual Hessian), for every activation × loss, through MlpObjective on one chunk; float32 tolerance
- * MLP_FLOAT32_TOL (testing/fixtures.ts says why).
+ * MLP_FLOAT32_TOL (testing/fixtures.ts says why). On both kernel paths of the wasm backend (testing/kernels.ts):
+ * tfjs's kernels with the 'input'/'delta' routes, the native ones with the 'flag' route.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,13 +12,14 @@ import { disposeWeights, gradientRoutes, weightsFromFlat } from './mlp';
 import { MlpObjective, type Curvature } from './objective';
 import { referenceGradient, referenceHessian, referenceLoss } from './reference';
 import { MLP_FLOAT32_TOL as TOL, matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing/fixtures';
+import { describeOnKernels } from './testing/kernels';
 
 beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-describe.each(ACTIVATIONS.flatMap((activation) => LOSSES.map((loss) => ({ activation, loss }))))(
-  'tfjs MLP vs float64 reference, $activation + $loss',
+describeOnKernels('tfjs MLP vs float64 reference', () => describe.each(ACTIVATIONS.flatMap((activation) => LOSSES.map((loss) => ({ activation, loss }))))(
+  '$activation + $loss',
   ({ activation, loss }) => {
     const spec: MlpSpec = { inputDim: 3, hidden: [4, 3], outputDim: 2, activation, loss };
     const layout = mlpLayout(spec);
@@ -70,26 +72,31 @@ describe.each(ACTIVATIONS.flatMap((activation) => LOSSES.map((loss) => ({ activa
       }
     });
   },
-);
+));
 
-describe.each([
+describe('gradientRoutes', () => {
+  // 3 → 2 → 5 → 3 → 2: layer 1 widens (a[1]ᵀ is transposed), layers 2 and 3 narrow (δᵀ is); layer 0 narrows too, but x's transpose is given.
+  const spec: MlpSpec = { inputDim: 3, hidden: [2, 5, 3], outputDim: 2, activation: 'tanh', loss: 'mse' };
+  it('routes as documented: by width on the wasm kernels, by the transpose flag on the native ones', () => {
+    const weights = weightsFromFlat(mlpLayout(spec), randomTheta(spec, 5).f32);
+    expect(gradientRoutes(weights, true, false)).toEqual(['input', 'input', 'delta', 'delta']);
+    expect(gradientRoutes(weights, false, false)).toEqual(['delta', 'input', 'delta', 'delta']);
+    expect(gradientRoutes(weights, true, true)).toEqual(['flag', 'flag', 'flag', 'flag']);
+    disposeWeights(weights);
+  });
+});
+
+describeOnKernels('every weight-gradient route on hidden layers', () => describe.each([
   { activation: 'tanh', loss: 'cross_entropy' },
   { activation: 'relu', loss: 'mse' },
   { activation: 'gelu', loss: 'mse' },
-] as const)('both weight-gradient routes on hidden layers, $activation + $loss', ({ activation, loss }) => {
+] as const)('$activation + $loss', ({ activation, loss }) => {
   // 3 → 2 → 5 → 3 → 2: layer 1 widens (a[1]ᵀ is transposed), layers 2 and 3 narrow (δᵀ is); layer 0 narrows too, but x's transpose is given.
   const spec: MlpSpec = { inputDim: 3, hidden: [2, 5, 3], outputDim: 2, activation, loss };
   const layout = mlpLayout(spec);
   const P = layout.size;
   const batch = tinyBatch(spec, 7, 23);
   const theta = randomTheta(spec, 5);
-
-  it('routes as documented', () => {
-    const weights = weightsFromFlat(layout, theta.f32);
-    expect(gradientRoutes(weights, true)).toEqual(['input', 'input', 'delta', 'delta']);
-    expect(gradientRoutes(weights, false)).toEqual(['delta', 'input', 'delta', 'delta']);
-    disposeWeights(weights);
-  });
 
   it('gradient, HVP and every block HVP match the reference', async () => {
     const H = referenceHessian(spec, theta.f64, batch);
@@ -111,7 +118,7 @@ describe.each([
       objective.dispose();
     }
   });
-});
+}));
 
 describe('tfjs MLP on the cpu backend', () => {
   afterAll(async () => {

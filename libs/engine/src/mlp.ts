@@ -14,11 +14,15 @@
  * row of ones; XNNPACK packs a matMul's right operand once per tensor and keeps it while that tensor lives, so
  * at a fixed θ the products whose right operand is θ's or the cache's own (W_l, δ_l, a[l]) are packed once
  * for every HVP.
+ *
+ * On the native kernels (native/kernels.ts: OpenBLAS on the wasm heap) a transposed operand costs nothing, so
+ * every weight gradient takes the 'flag' route: a[l]ᵀ δ_l as one matMul with transposeA, no transpose at all.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ActivationOps } from './activations';
 import type { ParameterLayout } from './layout';
 import type { LossOps } from './losses';
+import { transposedProductsAreFree } from './native/kernels';
 
 export interface MlpWeights {
   kernels: tf.Tensor2D[];
@@ -153,9 +157,11 @@ export function backward(state: ForwardState, kernelsT: (tf.Tensor2D | null)[], 
  * choice serves the R-operator, whose R{gW_l} = R{a[l]}ᵀ δ_l + a[l]ᵀ R{δ_l} transposes R{a[l]} ('input') or
  * R{δ_l} ('delta') once per HVP, the cache holding a[l]ᵀ or δ_lᵀ.
  */
-export type GradientRoute = 'input' | 'delta';
+export type GradientRoute = 'input' | 'delta' | 'flag';
 
-export function gradientRoutes(weights: MlpWeights, firstInputTransposed: boolean): GradientRoute[] {
+/** The routes for the active kernels: 'flag' everywhere where transposed products are free (native kernels). */
+export function gradientRoutes(weights: MlpWeights, firstInputTransposed: boolean, transposedFree = transposedProductsAreFree()): GradientRoute[] {
+  if (transposedFree) return weights.kernels.map(() => 'flag');
   return weights.kernels.map((w, l) => ((l === 0 && firstInputTransposed) || w.shape[0] <= w.shape[1] ? 'input' : 'delta'));
 }
 
@@ -172,11 +178,17 @@ export function layerTransposes(routes: GradientRoute[], inputs: tf.Tensor2D[], 
   return { inputsT, deltasT };
 }
 
+/** a[l]ᵀ δ_l by layer l's route. */
+function weightGradient(route: GradientRoute, l: number, inputs: tf.Tensor2D[], deltas: tf.Tensor2D[], transposes: LayerTransposes): tf.Tensor2D {
+  if (route === 'flag') return tf.matMul(inputs[l], deltas[l], true, false);
+  return route === 'input' ? tf.matMul(transposes.inputsT[l]!, deltas[l]) : (tf.transpose(tf.matMul(transposes.deltasT[l]!, inputs[l])) as tf.Tensor2D);
+}
+
 /** [gW_0, gb_0, gW_1, …] flattened in θ's order: gW_l = a[l]ᵀ δ_l by its route, gb_l = colsum δ_l. */
 export function flatGradient(routes: GradientRoute[], inputs: tf.Tensor2D[], deltas: tf.Tensor2D[], transposes: LayerTransposes): tf.Tensor1D {
   const parts: tf.Tensor1D[] = [];
   for (let l = 0; l < deltas.length; l++) {
-    const gW = routes[l] === 'input' ? tf.matMul(transposes.inputsT[l]!, deltas[l]) : tf.transpose(tf.matMul(transposes.deltasT[l]!, inputs[l]));
+    const gW = weightGradient(routes[l], l, inputs, deltas, transposes);
     parts.push(tf.reshape(gW, [-1]), columnSums(deltas[l]));
   }
   return tf.concat(parts);
@@ -292,7 +304,10 @@ export function rOperatorFrom(
   for (let l = L - 1; l >= first; l--) {
     const rIn = rInputs[l];
     let rgW: tf.Tensor2D;
-    if (cache.routes[l] === 'input') {
+    if (cache.routes[l] === 'flag') {
+      rgW = tf.matMul(cache.inputs[l], rDelta, true, false);
+      if (rIn !== null) rgW = tf.add(rgW, tf.matMul(rIn, cache.deltas[l], true, false));
+    } else if (cache.routes[l] === 'input') {
       rgW = tf.matMul(cache.transposes.inputsT[l]!, rDelta);
       if (rIn !== null) rgW = tf.add(rgW, tf.matMul(tf.transpose(rIn), cache.deltas[l]));
     } else {

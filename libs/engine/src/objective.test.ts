@@ -6,12 +6,13 @@ import { fullScope, lastLayersScope, mlpLayout, modelLayout, type CnnSpec, type 
 import { MlpObjective, ModelObjective } from './objective';
 import { referenceLoss } from './reference';
 import { MLP_FLOAT32_TOL, matVec, randomTheta, randomVector, relError, tinyBatch } from './testing/fixtures';
+import { describeOnKernels } from './testing/kernels';
 
 beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-describe('chunked evaluation', () => {
+describeOnKernels('chunked evaluation', () => {
   const spec: MlpSpec = { inputDim: 3, hidden: [5], outputDim: 3, activation: 'tanh', loss: 'cross_entropy' };
   const batch = tinyBatch(spec, 11, 41);
   const theta = randomTheta(spec, 2);
@@ -36,7 +37,7 @@ describe('chunked evaluation', () => {
   });
 });
 
-describe('a quadratic model (no hidden layer, MSE)', () => {
+describeOnKernels('a quadratic model (no hidden layer, MSE)', () => {
   it('has the Hessian (XᵀX/N) ⊗ I_out on kernels with the bias terms', async () => {
     const [inDim, outDim, N] = [3, 2, 7];
     const spec: MlpSpec = { inputDim: inDim, hidden: [], outputDim: outDim, activation: 'linear', loss: 'mse' };
@@ -180,7 +181,7 @@ describe('MlpObjective', () => {
   });
 });
 
-describe('lossGradientAndCurvature', () => {
+describeOnKernels('lossGradientAndCurvature', () => {
   const mlp: MlpSpec = { inputDim: 4, hidden: [6, 3], outputDim: 3, activation: 'tanh', loss: 'cross_entropy' };
   const cnn: CnnSpec = { kind: 'cnn', inputShape: [5, 5, 2], conv: [{ filters: 3, kernelSize: 3 }], pool: 'max', dense: [4], outputDim: 3, activation: 'tanh', loss: 'mse' };
 

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend';
 import { checkBatch, type Batch } from './batch';
 import { checkScope, fullScope, lastLayersScope, modelDims, modelLayout, type MlpSpec, type ModelSpec, type ParameterLayout, type Scope } from './layout';
+import { kernelStatus } from './native/kernels';
 import { RemoteShard } from './pool';
 import { classLabels, DEFAULT_CHUNK_SIZE, LocalShard, type Shard, type ShardCurvature, type ShardGradient, type ShardSums } from './shard';
 
@@ -124,7 +125,7 @@ export class ModelObjective {
       const shardBatch = rowsOf(batch, labels, this.inputDim, this.outputDim, start, start + rows);
       start += rows;
       if (i === 0) return new LocalShard(spec, shardBatch, chunkSize, batch.n);
-      return new RemoteShard({ spec, batch: shardBatch, chunkSize, totalRows: batch.n, backend: backend! });
+      return new RemoteShard({ spec, batch: shardBatch, chunkSize, totalRows: batch.n, backend: backend!, kernels: backend === 'wasm' && kernelStatus().path === 'native' ? 'openblas' : 'wasm' });
     });
   }
 

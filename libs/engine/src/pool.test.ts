@@ -1,6 +1,7 @@
 /**
  * The objective split over worker threads (option workers) against the single-threaded one: the same sums up
- * to float32 summation order (each shard sums its rows, the shards are added in float64).
+ * to float32 summation order (each shard sums its rows, the shards are added in float64); on both kernel paths,
+ * the workers taking this thread's (testing/kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { selectBackend } from './backend';
 import { lastLayersScope, modelLayout, type CnnSpec, type MlpSpec, type ModelSpec } from './layout';
 import { ModelObjective, resolveWorkers } from './objective';
 import { randomTheta, randomVector, relError, tinyBatch } from './testing/fixtures';
+import { describeOnKernels } from './testing/kernels';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -16,7 +18,7 @@ beforeAll(async () => {
 const mlp: MlpSpec = { inputDim: 5, hidden: [7, 4], outputDim: 3, activation: 'tanh', loss: 'cross_entropy' };
 const cnn: CnnSpec = { kind: 'cnn', inputShape: [6, 6, 1], conv: [{ filters: 2, kernelSize: 3 }], pool: 'avg', dense: [5], outputDim: 2, activation: 'relu', loss: 'mse' };
 
-describe.each([
+describeOnKernels('the objective over worker threads', () => describe.each([
   { name: 'MLP', spec: mlp as ModelSpec, workers: 2 },
   { name: 'CNN', spec: cnn as ModelSpec, workers: 3 },
 ])('$name over $workers threads', ({ spec, workers }) => {
@@ -66,7 +68,7 @@ describe.each([
     for (const c of [ca, cb, fused.curvature]) c.dispose();
     await expect(cb.hvp(v)).rejects.toThrow(/after dispose/);
   });
-});
+}));
 
 describe('the worker pool', () => {
   const batch = tinyBatch(mlp, 9, 82);

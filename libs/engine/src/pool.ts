@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { BackendName } from './backend';
 import type { Batch } from './batch';
 import type { ModelSpec, Scope } from './layout';
+import type { KernelRequest } from './native/kernels';
 import type { Shard, ShardCurvature, ShardGradient, ShardSums } from './shard';
 
 /** The init message of a worker (shard-worker.ts). */
@@ -21,6 +22,8 @@ export interface ShardInit {
   chunkSize: number;
   totalRows: number;
   backend: BackendName;
+  /** The kernel path of this thread's wasm backend, for the worker's: 'openblas' (native) or 'wasm'. */
+  kernels: KernelRequest;
 }
 
 /** A request to a worker: op and its arguments. */

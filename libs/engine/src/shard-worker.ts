@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { selectBackend } from './backend';
+import { useKernels } from './native/kernels';
 import type { ShardReply, ShardRequest } from './pool';
 import { LocalShard, type ShardCurvature } from './shard';
 
@@ -24,9 +25,11 @@ function ready(): LocalShard {
 async function handle(request: ShardRequest): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (request.op) {
     case 'init': {
-      const { spec, batch, chunkSize, totalRows, backend } = request.init;
+      const { spec, batch, chunkSize, totalRows, backend, kernels } = request.init;
       try {
         const active = await selectBackend(backend);
+        // The kernel path of the thread that made this worker: its shards' sums must come from the same kernels.
+        if (active === 'wasm') await useKernels(kernels);
         shard = new LocalShard(spec, batch, chunkSize, totalRows);
         return { result: active, transfer: [] };
       } catch (error) {

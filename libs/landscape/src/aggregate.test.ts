@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { TableRow } from '@lrscape/artifacts';
-import { aggregateExperiment, baselineOf, eigenspacesByScope, outlierCounts, type RunInput } from './aggregate';
+import { aggregateExperiment, baselineOf, eigenspacesByScope, topEigenvalues, type RunInput } from './aggregate';
 
 const P = 3;
 const unit = (angle: number) => Float64Array.from([Math.cos(angle), Math.sin(angle), 0]);
 const spectraRow = (run: string, step: number, scope: string, rank: number, isOutlier: boolean): TableRow<'spectra'> => ({
-  run, step, scope, rank, eigenvalue: 10 / rank, residual: 0, is_outlier: isOutlier,
+  run, step, scope, end: 'top', rank, eigenvalue: 10 / rank, residual: 0, is_outlier: isOutlier,
 });
 const stepRow = (run: string, step: number, lr: number): TableRow<'steps'> => ({
-  run, step, lr, loss: 1 / (1 + step), accuracy: null, test_loss: null, test_accuracy: null, grad_norm: 1, sharpness: 1,
+  run, step, lr, loss: 1 / (1 + step), accuracy: null, test_loss: null, test_accuracy: null, grad_norm: 1, sharpness: 1, sharpness_check: null,
 });
 
 /** A run with checkpoints at steps 0 and 10: top eigenvector of the full Hessian at angle[step], θ given. */
@@ -22,7 +22,7 @@ function runInput(slug: string, schedule: RunInput['schedule'], seed: number, an
     steps: [0, 5, 10].map((s) => stepRow(slug, s, eta)),
     hessian: {
       spectra: [0, 10].flatMap((step) => [spectraRow(slug, step, 'full', 1, true), spectraRow(slug, step, 'full', 2, false), spectraRow(slug, step, 'k1', 1, true)]),
-      klayer: [], density: [], trace: [], perturbations: [],
+      klayer: [], density: [], trace: [], perturbations: [], quadrature: [], exact_spectrum: [],
     },
     checkpoints: [0, 10].map((step, i) => ({
       step,
@@ -53,27 +53,29 @@ describe('baselineOf', () => {
   });
 });
 
-describe('outlier counts and eigenspaces', () => {
-  it('counts m per (run, step, scope) from the is_outlier flags and orders stored vectors by rank', () => {
-    const counts = outlierCounts(large.hessian.spectra);
-    expect(counts.get('eta-0.1\u000010\u0000full')).toBe(1);
-    expect(counts.get('eta-0.1\u000010\u0000k1')).toBe(1);
-    const spaces = eigenspacesByScope(large, counts);
+describe('eigenvalues and eigenspaces', () => {
+  it('gathers the top eigenvalues per (run, step, scope) in rank order and orders stored vectors by rank', () => {
+    const values = topEigenvalues(large.hessian.spectra);
+    expect(values.get('eta-0.1\u000010\u0000full')).toEqual([10, 5]);
+    expect(values.get('eta-0.1\u000010\u0000k1')).toEqual([10]);
+    const spaces = eigenspacesByScope(large, values);
     expect([...spaces.keys()]).toEqual(['full', 'k1']);
     const [at0, at10] = spaces.get('full')!;
     expect(at0.step).toBe(0);
-    expect(at10.m).toBe(1);
+    expect(at10.values).toEqual([10, 5]);
     expect([...at10.vectors[0]]).toEqual([...unit(Math.PI / 3)]);
     expect([...at10.vectors[1]]).toEqual([0, 0, 1]);
-    // Without spectra rows m falls back to 1.
-    expect(eigenspacesByScope(large, new Map()).get('k1')![0].m).toBe(1);
+    // Without spectra rows the eigenvalues are empty (the comparison then flags the subspace as not known to be well defined).
+    expect(eigenspacesByScope(large, new Map()).get('k1')![0].values).toEqual([]);
   });
 });
 
 describe('aggregateExperiment', () => {
-  const tables = aggregateExperiment([small, large, drop, otherSeed], { prominence: 0.1, alphaFraction: 0.5 });
+  const tables = aggregateExperiment([small, large, drop, otherSeed], { instabilities: { primary: { kind: 'relative', threshold: 0.1 }, sweep: { relative: [0.1], absolute: [0.1] }, peakFollowsSharpness: false }, longHorizon: null, alphaFraction: 0.5, shift: { m: 1, minGap: 1.5 } });
 
   it('writes one runs row per run with the peak η and the summary’s values', () => {
+    // Step-0 sharpness 1 (the fixture's): η·λ0/2.
+    expect(tables.runs.map((r) => r.initial_regime)).toEqual([0.005, 0.05, 0.05, 0.05].map((v) => expect.closeTo(v, 12)));
     expect(tables.runs.map((r) => [r.run, r.eta, r.schedule, r.seed, r.backend])).toEqual([
       ['eta-0.01', 0.01, 'constant', 0, 'wasm'],
       ['eta-0.1', 0.1, 'constant', 0, 'wasm'],
@@ -105,8 +107,9 @@ describe('aggregateExperiment', () => {
     expect(tables.displacement.find((d) => d.run === 'drop-0.1-0.01-t5' && d.step === 10)!.cos_to_baseline).toBeCloseTo(0, 12);
   });
 
-  it('gives effective rows per checkpoint and scope, and a drop row in flattening', () => {
+  it('gives effective rows per checkpoint and scope, and no flattening rows without drop families', () => {
     expect(tables.effective).toHaveLength(4 * 2 * 2);
-    expect(tables.flattening.filter((f) => f.kind === 'drop')).toEqual([{ run: 'drop-0.1-0.01-t5', kind: 'drop', t_switch: 5, instabilities: 0, sharpness: 1 }]);
+    expect(tables.flattening).toEqual([]);
+    expect(tables.drop_families).toEqual([]);
   });
 });

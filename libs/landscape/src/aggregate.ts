@@ -6,9 +6,12 @@
  */
 import { encodeScope, type ScopeId, type TableName, type TableRow } from '@lrscape/artifacts';
 import { peakLearningRate, type LearningRateSchedule } from '@lrscape/train';
-import { flatteningRows } from './flattening';
-import { alongRunOverlaps, baselineOverlaps, displacementRows, instabilityOverlaps, type CheckpointEigenspace } from './shift';
-import { effectiveRows, instabilityRows } from './summaries';
+import { flatteningTables, type DropFamilyInput } from './flattening';
+import { alongRunOverlaps, baselineOverlaps, displacementRows, instabilityOverlaps, type CheckpointEigenspace, type ShiftSettings } from './shift';
+import { longHorizonRows, type LongHorizonSettings } from './long-horizon';
+import { powerCheckRows } from './power-check';
+import { instabilityTables, type InstabilitySettings } from './sensitivity';
+import { effectiveRows } from './summaries';
 
 /** The Hessian stage's rows of one run. */
 export interface HessianRows {
@@ -17,6 +20,8 @@ export interface HessianRows {
   density: readonly TableRow<'density'>[];
   trace: readonly TableRow<'trace'>[];
   perturbations: readonly TableRow<'perturbations'>[];
+  quadrature: readonly TableRow<'quadrature'>[];
+  exact_spectrum: readonly TableRow<'exact_spectrum'>[];
 }
 
 export interface RunInput {
@@ -43,10 +48,14 @@ export interface RunInput {
 }
 
 export interface AnalysisSettings {
-  /** Relative loss rise over the running minimum that counts as an instability. */
-  prominence: number;
+  /** The primary instability detector and the sensitivity sweep (sensitivity.ts). */
+  instabilities: InstabilitySettings;
+  /** Open question 1's long-horizon table (long-horizon.ts); null: not computed. */
+  longHorizon: LongHorizonSettings | null;
   /** α of N_eff as a fraction of λmax. */
   alphaFraction: number;
+  /** The fixed dimension m of every eigenspace comparison, and the gap below which a subspace is flagged. */
+  shift: ShiftSettings;
 }
 
 export type ExperimentTables = { [N in Exclude<TableName, 'claims'>]: TableRow<N>[] };
@@ -61,22 +70,23 @@ export function baselineOf<R extends { schedule: LearningRateSchedule; seed: num
     .sort((a, b) => peakLearningRate(a.schedule) - peakLearningRate(b.schedule))[0];
 }
 
-/** Outlier count m of every (run, step, scope) of a spectra table, from its is_outlier flags. */
-export function outlierCounts(spectra: readonly TableRow<'spectra'>[]): Map<string, number> {
-  const counts = new Map<string, number>();
+/** The top eigenvalues (rank order) of every (run, step, scope) of the top end of a spectra table. */
+export function topEigenvalues(spectra: readonly TableRow<'spectra'>[]): Map<string, number[]> {
+  const ranked = new Map<string, { rank: number; value: number }[]>();
   for (const row of spectra) {
+    if (row.end !== 'top') continue;
     const key = checkpointKey(row.run, row.step, row.scope);
-    counts.set(key, (counts.get(key) ?? 0) + (row.is_outlier ? 1 : 0));
+    ranked.set(key, [...(ranked.get(key) ?? []), { rank: row.rank, value: row.eigenvalue }]);
   }
-  return counts;
+  return new Map([...ranked].map(([key, values]) => [key, values.sort((a, b) => a.rank - b.rank).map((v) => v.value)]));
 }
 const checkpointKey = (run: string, step: number, scope: string) => `${run}\u0000${step}\u0000${scope}`;
 
 /**
  * A run's stored eigenspaces by scope (in the order the files list them), each checkpoint's vectors in rank
- * order with its outlier count m (1 where the spectra table has none).
+ * order with its top eigenvalues (empty where the spectra table has none).
  */
-export function eigenspacesByScope(run: RunInput, counts: ReadonlyMap<string, number>): Map<string, CheckpointEigenspace[]> {
+export function eigenspacesByScope(run: RunInput, values: ReadonlyMap<string, readonly number[]>): Map<string, CheckpointEigenspace[]> {
   const byScope = new Map<string, CheckpointEigenspace[]>();
   for (const checkpoint of run.checkpoints) {
     const vectorsOf = new Map<string, { rank: number; vector: Float64Array }[]>();
@@ -86,14 +96,26 @@ export function eigenspacesByScope(run: RunInput, counts: ReadonlyMap<string, nu
     }
     for (const [scope, entries] of vectorsOf) {
       const vectors = [...entries].sort((a, b) => a.rank - b.rank).map((e) => e.vector);
-      const m = counts.get(checkpointKey(run.slug, checkpoint.step, scope)) ?? 1;
-      byScope.set(scope, [...(byScope.get(scope) ?? []), { step: checkpoint.step, vectors, m }]);
+      const top = values.get(checkpointKey(run.slug, checkpoint.step, scope)) ?? [];
+      byScope.set(scope, [...(byScope.get(scope) ?? []), { step: checkpoint.step, vectors, values: top }]);
     }
   }
   return byScope;
 }
 
-export function aggregateExperiment(runs: readonly RunInput[], analysis: AnalysisSettings): ExperimentTables {
+/** The cooling stage's tables (cooling.ts), passed through; empty where the experiment selects no cooling runs. */
+export interface CoolingTables {
+  cooling: readonly TableRow<'cooling'>[];
+  cooling_instabilities: readonly TableRow<'cooling_instabilities'>[];
+}
+const NO_COOLING: CoolingTables = { cooling: [], cooling_instabilities: [] };
+
+export function aggregateExperiment(
+  runs: readonly RunInput[],
+  analysis: AnalysisSettings,
+  cooling: CoolingTables = NO_COOLING,
+  dropFamilies: readonly DropFamilyInput[] = [],
+): ExperimentTables {
   const runRows: TableRow<'runs'>[] = runs.map((run) => ({
     run: run.slug,
     eta: peakLearningRate(run.schedule),
@@ -105,16 +127,17 @@ export function aggregateExperiment(runs: readonly RunInput[], analysis: Analysi
     final_sharpness: run.summary.finalSharpness,
     seconds: run.summary.seconds,
     backend: run.summary.backend,
+    initial_regime: initialRegime(run),
   }));
   const steps = runs.flatMap((r) => r.steps);
   const hessian = <N extends keyof HessianRows>(table: N): HessianRows[N][number][] => runs.flatMap((r) => r.hessian[table] as readonly HessianRows[N][number][]);
   const spectra = hessian('spectra');
 
-  const instabilities = runRows.flatMap((run) => instabilityRows(run, steps, { prominence: analysis.prominence }));
-  const drops = runs.flatMap((r) => (r.schedule.kind === 'drop' ? [{ run: r.slug, switchStep: r.schedule.switchStep }] : []));
+  const stepsByRun = new Map(runs.map((r) => [r.slug, r.steps]));
+  const { instabilities, instability_sensitivity } = instabilityTables(runRows, stepsByRun, analysis.instabilities);
 
-  const counts = outlierCounts(spectra);
-  const eigenspaces = new Map(runs.map((run) => [run.slug, eigenspacesByScope(run, counts)]));
+  const values = topEigenvalues(spectra);
+  const eigenspaces = new Map(runs.map((run) => [run.slug, eigenspacesByScope(run, values)]));
   const overlaps: TableRow<'overlaps'>[] = [];
   const displacement: TableRow<'displacement'>[] = [];
   for (const run of runs) {
@@ -122,9 +145,9 @@ export function aggregateExperiment(runs: readonly RunInput[], analysis: Analysi
     const baseline = baselineOf(run, runs);
     const compared = baseline && baseline.slug !== run.slug ? baseline : undefined;
     for (const [scope, checkpoints] of eigenspaces.get(run.slug)!) {
-      overlaps.push(...alongRunOverlaps(run.slug, scope, checkpoints));
-      overlaps.push(...instabilityOverlaps(run.slug, scope, checkpoints, events));
-      if (compared) overlaps.push(...baselineOverlaps(run.slug, compared.slug, scope, checkpoints, eigenspaces.get(compared.slug)?.get(scope) ?? []));
+      overlaps.push(...alongRunOverlaps(run.slug, scope, checkpoints, analysis.shift));
+      overlaps.push(...instabilityOverlaps(run.slug, scope, checkpoints, events, analysis.shift));
+      if (compared) overlaps.push(...baselineOverlaps(run.slug, compared.slug, scope, checkpoints, eigenspaces.get(compared.slug)?.get(scope) ?? [], analysis.shift));
     }
     // Parameter displacement against the baseline's, from the checkpoints both runs share.
     const own = thetasByStep(run);
@@ -141,11 +164,25 @@ export function aggregateExperiment(runs: readonly RunInput[], analysis: Analysi
     instabilities,
     overlaps,
     displacement,
-    flattening: flatteningRows(runRows, instabilities, drops),
-    effective: effectiveRows(spectra, analysis.alphaFraction),
+    // Delayed drops: the drop families' continuations (their own tasks), pinned ones flagged.
+    ...flatteningTables(dropFamilies),
+    instability_sensitivity,
+    power_check: powerCheckRows(runRows, stepsByRun, instabilities),
+    long_horizon: analysis.longHorizon ? longHorizonRows(runRows, stepsByRun, instabilities, analysis.longHorizon) : [],
+    effective: effectiveRows(spectra, analysis.alphaFraction, hessian('quadrature'), hessian('exact_spectrum')),
     perturbations: hessian('perturbations'),
     klayer: hessian('klayer'),
+    quadrature: hessian('quadrature'),
+    exact_spectrum: hessian('exact_spectrum'),
+    cooling: [...cooling.cooling],
+    cooling_instabilities: [...cooling.cooling_instabilities],
   };
+}
+
+/** η·λmax(θ_0)/2 of a run (its regime at the start: above 1 it catapults at once), from the step-0 sharpness. */
+export function initialRegime(run: Pick<RunInput, 'schedule' | 'steps'>): number | null {
+  const first = run.steps.find((s) => s.step === 0);
+  return first?.sharpness != null ? (first.lr * first.sharpness) / 2 : null;
 }
 
 const thetasByStep = (run: RunInput) => new Map(run.checkpoints.map((c) => [c.step, c.theta]));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Curvature, Scope } from '@lrscape/engine';
-import { createRng } from '@lrscape/linalg';
+import { createRng, symmetricEigenvalues } from '@lrscape/linalg';
 import { analyzeCheckpoint, evenGrid, type CheckpointAnalysisSettings } from './checkpoint-analysis';
 import { splitOutliers } from './outliers';
 
@@ -35,6 +35,7 @@ function knownHessian(lambdas: number[]) {
 
 const settings: CheckpointAnalysisSettings = {
   topK: 4,
+  bottomK: 2,
   maxIterations: 12,
   tolerance: 1e-10,
   storeVectors: 2,
@@ -54,7 +55,7 @@ describe('analyzeCheckpoint', () => {
 
   it('gives the known top eigenvalues, the outlier split, the stored vectors and the k-layer rows of each scope', async () => {
     const result = await analyzeCheckpoint(curvature, { run: 'r', step: 40, theta, scopes, outputs, response: { kind: 'classes', classes: 2 } }, settings);
-    const full = result.rows.spectra.filter((r) => r.scope === 'full');
+    const full = result.rows.spectra.filter((r) => r.scope === 'full' && r.end === 'top');
     expect(full.map((r) => r.eigenvalue)).toEqual([10, 9, 0.5, 0.4].map((v) => expect.closeTo(v, 9)));
     expect(full.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
     // Two outliers (10, 9) above a bulk: the ratio-gap rule splits after rank 2.
@@ -63,7 +64,32 @@ describe('analyzeCheckpoint', () => {
     expect(result.scopes.map((s) => [s.scope, s.m, s.converged])).toEqual([['full', 2, true], ['k1', expect.any(Number), true]]);
     expect(result.vectors.map((v) => [v.scope.kind, v.rank, v.vector.length])).toEqual([['full', 1, 12], ['full', 2, 12], ['block', 1, 4], ['block', 2, 4]]);
     expect(result.rows.klayer.map((r) => [r.k, r.rank])).toEqual([[1, 1], [1, 2], [1, 3], [1, 4]]);
-    expect([...result.warm.keys()]).toEqual(['full', 'k1']);
+  });
+
+  it('finds the most negative eigenvalues of each scope, ascending, with residuals relative to λmax', async () => {
+    const result = await analyzeCheckpoint(curvature, { run: 'r', step: 0, theta, scopes, outputs, response: { kind: 'classes', classes: 2 } }, settings);
+    const bottom = result.rows.spectra.filter((r) => r.scope === 'full' && r.end === 'bottom');
+    expect(bottom.map((r) => r.eigenvalue)).toEqual([-0.02, -0.01].map((v) => expect.closeTo(v, 8)));
+    bottom.forEach((r) => expect(r.residual).toBeLessThan(1e-6 * 10));
+    expect(bottom.every((r) => !r.is_outlier)).toBe(true);
+    // The k1 block's bottom: the smallest eigenvalues of the trailing 4×4 submatrix.
+    const sub = new Float64Array(16);
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) sub[r * 4 + c] = dense[(8 + r) * n + 8 + c];
+    const exact = [...symmetricEigenvalues(sub, 4)].reverse().slice(0, 2);
+    const k1 = result.rows.spectra.filter((r) => r.scope === 'k1' && r.end === 'bottom').map((r) => r.eigenvalue);
+    expect(k1).toEqual(exact.map((v) => expect.closeTo(v, 8)));
+    expect([...result.warm.keys()]).toEqual(['full', 'k1', 'full:bottom', 'k1:bottom']);
+  });
+
+  it('stores the SLQ quadrature per probe, and the dense spectrum when asked', async () => {
+    const result = await analyzeCheckpoint(curvature, { run: 'r', step: 0, theta, scopes, outputs, response: { kind: 'classes', classes: 2 }, exactSpectrum: true }, settings);
+    const full = result.rows.quadrature.filter((r) => r.scope === 'full');
+    expect(new Set(full.map((r) => r.probe))).toEqual(new Set([0, 1]));
+    expect(full.every((r) => r.dimension === 12)).toBe(true);
+    for (const probe of [0, 1]) expect(full.filter((r) => r.probe === probe).reduce((s, r) => s + r.weight, 0)).toBeCloseTo(1, 12);
+    const exact = result.rows.exact_spectrum.filter((r) => r.scope === 'full').map((r) => r.eigenvalue);
+    expect(exact).toEqual([...lambdas].sort((a, b) => b - a).map((v) => expect.closeTo(v, 10)));
+    expect(result.rows.exact_spectrum.filter((r) => r.scope === 'k1')).toHaveLength(0);
   });
 
   it('estimates each scope’s trace within its error bar and a density that integrates to one', async () => {

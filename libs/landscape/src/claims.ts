@@ -4,7 +4,11 @@
  * recorded, not thrown: the report shows them (docs/architecture.md, "Claims").
  */
 import type { TableRow } from '@lrscape/artifacts';
-import { spearman } from './flattening';
+import { alongRunFlatteningClaim, alongRunRobustnessClaim } from './along-run';
+import { dropFlatteningClaims } from './drop-flattening';
+import { longHorizonClaim } from './long-horizon';
+import { progressiveSharpeningClaim } from './sharpening';
+import { coolingClaims } from './cooling';
 
 type Claim = TableRow<'claims'>;
 type Verdict = Claim['verdict'];
@@ -45,17 +49,7 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
     detail: smallest ? `run ${smallest.run}` : 'no constant-η run',
   });
 
-  const ratios = constant.filter((r) => !r.diverged).map((r) => ({ run: r.run, ratio: peakThresholdRatio(stepsOf(r.run)) }));
-  const reaching = ratios.filter((r) => r.ratio !== null && r.ratio >= 0.95);
-  const bestRatio = ratios.reduce<number | null>((m, r) => (r.ratio === null ? m : m === null ? r.ratio : Math.max(m, r.ratio)), null);
-  claims.push({
-    id: 'progressive-sharpening',
-    claim: 'Sharpness rises to the stability threshold 2/η at the larger η (progressive sharpening)',
-    measured: bestRatio,
-    expected: 'max λmax/(2/η) ≥ 0.95 for some non-diverged η',
-    verdict: verdict(bestRatio === null ? null : reaching.length > 0),
-    detail: reaching.length ? `reached by ${reaching.map((r) => r.run).join(', ')}` : 'no run reached it',
-  });
+  claims.push(progressiveSharpeningClaim(runs, steps));
 
   const countBy = new Map<string, number>();
   for (const row of instabilities) countBy.set(row.run, (countBy.get(row.run) ?? 0) + 1);
@@ -70,7 +64,7 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
     detail: constant.map((r) => `${r.run}: ${countBy.get(r.run) ?? 0}`).join(', '),
   });
 
-  const top = spectra.filter((s) => s.rank === 1 && s.scope === 'full' && Math.abs(s.eigenvalue) > 0);
+  const top = spectra.filter((s) => s.end === 'top' && s.rank === 1 && s.scope === 'full' && Math.abs(s.eigenvalue) > 0);
   const worst = top.reduce<number | null>((m, s) => Math.max(m ?? 0, s.residual / Math.abs(s.eigenvalue)), null);
   claims.push({
     id: 'lanczos-converged',
@@ -111,33 +105,8 @@ export function shiftClaims(runs: readonly TableRow<'runs'>[], overlaps: readonl
       verdict: verdict(small !== null && large !== null ? small > large : null),
       detail:
         small !== null && large !== null
-          ? `η = ${etas[0]}: ${small.toFixed(3)}, η = ${etas[etas.length - 1]}: ${large.toFixed(3)} (mean over run and ${seeds} seed(s))`
+          ? `η = ${etas[0]}: ${small.toFixed(3)}, η = ${etas[etas.length - 1]}: ${large.toFixed(3)} (mean over run and ${seeds} seed(s); fixed m = ${[...new Set(overlaps.filter((o) => o.kind === 'baseline').map((o) => o.m))].join(', ')}; same step, not matched time)`
           : 'needs baseline overlaps for at least two non-baseline η',
-    },
-  ];
-}
-
-/** Flattening by delayed drops: at least four drop times, and the sign of rank correlation (reported either way). */
-export function flatteningClaims(flattening: readonly TableRow<'flattening'>[]): Claim[] {
-  const drops = flattening.filter((f) => f.kind === 'drop');
-  const times = new Set(drops.map((d) => d.t_switch)).size;
-  const rho = spearman(drops.map((d) => d.instabilities), drops.map((d) => d.sharpness));
-  return [
-    {
-      id: 'drop-family-size',
-      claim: 'Delayed-drop family: at least four drop times trained to convergence',
-      measured: times,
-      expected: '≥ 4 distinct t_switch',
-      verdict: verdict(drops.length ? times >= 4 : null),
-      detail: drops.map((d) => `t=${d.t_switch}: ${d.instabilities} instabilities, final λmax ${d.sharpness.toFixed(3)}`).join('; ') || 'no drop runs',
-    },
-    {
-      id: 'drop-flattening',
-      claim: 'Landscape flattening: the more instabilities before the drop, the lower the final sharpness',
-      measured: rho,
-      expected: 'Spearman ρ(instabilities before drop, final λmax) < 0',
-      verdict: verdict(rho === null ? null : rho < 0),
-      detail: rho === null ? 'needs ≥ 3 drop runs with differing instability counts' : `ρ = ${rho.toFixed(3)} over ${drops.length} runs`,
     },
   ];
 }
@@ -177,20 +146,23 @@ export function outlierCountClaims(runs: readonly TableRow<'runs'>[], spectra: r
   const counts: { run: string; m: number }[] = [];
   for (const run of runs) {
     if (run.diverged) continue;
-    const full = spectra.filter((s) => s.run === run.run && s.scope === 'full');
+    const full = spectra.filter((s) => s.run === run.run && s.scope === 'full' && s.end === 'top');
     if (!full.length) continue;
     const last = Math.max(...full.map((s) => s.step));
     counts.push({ run: run.run, m: full.filter((s) => s.step === last && s.is_outlier).length });
   }
   const sorted = counts.map((c) => c.m).sort((a, b) => a - b);
   const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : null;
+  // ±20% of C, rounded: ±2 at C = 10, exact at C = 2. A fixed ±1 would accept m ∈ {1, 2, 3} at C = 2 — three
+  // of the four values the split can give with M = 8 — and so could hardly fail.
+  const tolerance = Math.round(classes / 5);
   return [
     {
       id: 'outliers-classes',
       claim: `Outliers ≈ classes: the trained networks' Hessians have about C = ${classes} outliers`,
       measured: median,
-      expected: `median m within ±${Math.max(1, Math.round(classes / 5))} of C = ${classes}`,
-      verdict: verdict(median === null ? null : Math.abs(median - classes) <= Math.max(1, Math.round(classes / 5))),
+      expected: `median m within ±${tolerance} of C = ${classes} (±20% of C, rounded: a wider band at small C would accept most values m can take)`,
+      verdict: verdict(median === null ? null : Math.abs(median - classes) <= tolerance),
       detail: counts.map((c) => `${c.run}: m = ${c.m}`).join(', ') || 'no spectra',
     },
   ];
@@ -199,10 +171,33 @@ export function outlierCountClaims(runs: readonly TableRow<'runs'>[], spectra: r
 /** The tables verify reads. */
 export interface VerifyInputs extends ClaimInputs {
   overlaps: readonly TableRow<'overlaps'>[];
+  /** Delayed drops: one row per continuation, and per drop family and seed. */
   flattening: readonly TableRow<'flattening'>[];
+  drop_families: readonly TableRow<'drop_families'>[];
+  instability_sensitivity: readonly TableRow<'instability_sensitivity'>[];
+  long_horizon: readonly TableRow<'long_horizon'>[];
+  /** The cooling stage's tables (empty, or left out, where the experiment selects no cooling runs). */
+  cooling?: readonly TableRow<'cooling'>[];
+  cooling_instabilities?: readonly TableRow<'cooling_instabilities'>[];
 }
 
-/** Ids of the claims `verifyExperiment` computes, in order (outliers-classes for classification only). */
+/**
+ * Along-run flattening (τ within runs, CI over seeds), its robustness over the threshold sweep, and open
+ * question 1's long-horizon finding where the experiment has long-horizon rows.
+ */
+export function instabilityClaims(tables: Pick<VerifyInputs, 'runs' | 'instabilities' | 'instability_sensitivity' | 'long_horizon'>): Claim[] {
+  const longHorizon = longHorizonClaim(tables.long_horizon);
+  return [
+    alongRunFlatteningClaim(tables.runs, tables.instabilities),
+    alongRunRobustnessClaim(tables.runs, tables.instability_sensitivity),
+    ...(longHorizon ? [longHorizon] : []),
+  ];
+}
+
+/**
+ * Ids of the claims `verifyExperiment` computes, in order (outliers-classes for classification only,
+ * long-horizon-flattening only where analysis.longHorizon is set).
+ */
 export const CLAIM_IDS = [
   'stable-below-threshold',
   'progressive-sharpening',
@@ -211,8 +206,13 @@ export const CLAIM_IDS = [
   'eos-hover',
   'outliers-classes',
   'landscape-shift',
-  'drop-family-size',
-  'drop-flattening',
+  'drop-flattening-pairs',
+  'drop-flattening-vs-control',
+  'drop-control-null',
+  'along-run-flattening',
+  'along-run-flattening-robust',
+  'long-horizon-flattening',
+  'cooling-self-stabilisation',
 ] as const;
 export type ClaimId = (typeof CLAIM_IDS)[number];
 
@@ -223,6 +223,8 @@ export function verifyExperiment(tables: VerifyInputs, classes: number | null): 
     ...edgeOfStabilityHoverClaims(tables.runs, tables.steps),
     ...(classes ? outlierCountClaims(tables.runs, tables.spectra, classes) : []),
     ...shiftClaims(tables.runs, tables.overlaps),
-    ...flatteningClaims(tables.flattening),
+    ...dropFlatteningClaims(tables.flattening, tables.drop_families),
+    ...instabilityClaims(tables),
+    ...coolingClaims(tables.cooling ?? [], tables.cooling_instabilities ?? []),
   ];
 }

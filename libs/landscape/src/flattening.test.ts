@@ -1,37 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import type { TableRow } from '@lrscape/artifacts';
-import { flatteningRows, spearman } from './flattening';
+import type { FamilyRecord } from '@lrscape/train';
+import { flatteningTables, type DropFamilySettings } from './flattening';
 
-const run = (name: string, final_sharpness: number | null, schedule = 'constant', diverged = false): TableRow<'runs'> => ({
-  run: name, eta: 0.2, schedule, seed: 0, steps: 100, diverged, final_loss: 0.1, final_sharpness, seconds: 1, backend: 'cpu',
+const settings: DropFamilySettings = {
+  name: 'main', field: 'dropFamilies.0', parentEta: 0.1, controlEta: 0.02, etaLow: 0.01, matchedLoss: 0.08, maxSteps: 500, pinnedRatio: 0.8, controlMargin: 0.05,
+};
+type Continuation = FamilyRecord['continuations'][number];
+const continuation = (id: string, overrides: Partial<Continuation>): Continuation => ({
+  id, seed: 0, role: 'unstable', source: 'eta-0.1', etaHigh: 0.1, kind: 'before-instability', instability: 1, step: 300, instabilitiesBefore: 0,
+  replayed: 0, status: 'converged', steps: 120, lossAtSwitch: 0.1, matched: { step: 420, sharpness: 50, testLoss: 0.07 }, sharpnessConverged: 50,
+  maxSharpness: 51, finalLoss: 0.079, seconds: 1, ...overrides,
 });
-const event = (name: string, index: number, start: number, sharpness_after: number | null): TableRow<'instabilities'> => ({
-  run: name, eta: 0.2, index, start, peak: start + 5, end: start + 10, loss_before: 1, peak_loss: 2, sharpness_before: 10, sharpness_peak: 12, sharpness_after, heating_steps: 5, cooling_steps: 5,
-});
+const record: FamilyRecord = {
+  family: 'main',
+  backend: 'cpu',
+  seconds: 3,
+  provenance: { 'slice.continue.main': 'abc' },
+  seeds: [
+    { seed: 0, parent: 'eta-0.1', control: 'eta-0.02', status: 'ok', reason: '', parentInstabilities: 5, controlInstabilities: 0, paired: [1, 2], skipped: [] },
+    { seed: 1, parent: 'eta-0.1-s1', control: 'eta-0.02-s1', status: 'parent-diverged', reason: 'x: field `dropFamilies.0.parentEta`: diverged', parentInstabilities: 0, controlInstabilities: 0, paired: [], skipped: [] },
+  ],
+  continuations: [
+    continuation('a', {}),
+    // 2/η_lo = 200: λ 170 is r = 0.85 > 0.8.
+    continuation('b', { matched: { step: 420, sharpness: 170, testLoss: null } }),
+    continuation('c', { status: 'capped', matched: null, sharpnessConverged: null, steps: 500 }),
+    continuation('d', { status: 'diverged', matched: null, sharpnessConverged: null, steps: 7, finalLoss: null }),
+    continuation('e', { role: 'control', source: 'eta-0.02', matched: { step: 300, sharpness: 40, testLoss: 0.1 }, steps: 0 }),
+  ],
+};
 
-describe('flatteningRows', () => {
-  it('lists the sharpness after each instability along a run, and counts instabilities before each drop', () => {
-    const rows = flatteningRows(
-      [run('eta-0.2', 9), run('drop-a', 7, 'drop'), run('drop-b', 5, 'drop'), run('eta-0.5', null, 'constant', true)],
-      [event('eta-0.2', 1, 10, 11), event('eta-0.2', 2, 50, 9.5), event('eta-0.2', 3, 90, null), event('drop-b', 1, 10, 8), event('drop-b', 2, 40, 7), event('drop-b', 3, 120, 6), event('eta-0.5', 1, 1, 3)],
-      [{ run: 'drop-a', switchStep: 100 }, { run: 'drop-b', switchStep: 100 }],
-    );
-    expect(rows.filter((r) => r.kind === 'along_run' && r.run === 'eta-0.2').map((r) => [r.instabilities, r.sharpness])).toEqual([[1, 11], [2, 9.5]]);
-    expect(rows.filter((r) => r.kind === 'drop')).toEqual([
-      { run: 'drop-a', kind: 'drop', t_switch: 100, instabilities: 0, sharpness: 7 },
-      { run: 'drop-b', kind: 'drop', t_switch: 100, instabilities: 2, sharpness: 5 },
+describe('flatteningTables', () => {
+  const { flattening, drop_families } = flatteningTables([{ settings, records: [record] }]);
+
+  it('gives one row per continuation with r = λ(L*)/(2/η_lo), and says whether the verdict uses it', () => {
+    expect(flattening.map((r) => [r.run, r.ratio_matched, r.use])).toEqual([
+      ['a', 0.25, 'used'],
+      ['b', 0.85, 'pinned'],
+      ['c', null, 'capped'],
+      ['d', null, 'diverged'],
+      // L* met at the switch itself: the source run's λ, not the continuation's.
+      ['e', 0.2, 'below-at-switch'],
     ]);
-    expect(rows.some((r) => r.run === 'eta-0.5')).toBe(false);
+    expect(flattening[0]).toEqual({
+      family: 'main', run: 'a', source: 'eta-0.1', role: 'unstable', seed: 0, kind: 'before-instability', instability: 1, t_switch: 300, instabilities_before: 0,
+      eta_high: 0.1, eta_low: 0.01, loss_at_switch: 0.1, matched_loss: 0.08, step_matched: 420, sharpness_matched: 50, ratio_matched: 0.25,
+      test_loss_matched: 0.07, sharpness_converged: 50, max_sharpness: 51, steps: 120, status: 'converged', use: 'used',
+    });
   });
-});
 
-describe('spearman', () => {
-  it('is ±1 for monotone relations, handles ties, and needs three points', () => {
-    expect(spearman([1, 2, 3, 4], [10, 20, 30, 400])).toBeCloseTo(1, 12);
-    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
-    // ranks x = 1, 2.5, 2.5, 4; y = 1, 2, 3, 4 → ρ = 4.5 / sqrt(4.5 · 5)
-    expect(spearman([1, 2, 2, 3], [1, 2, 3, 4])).toBeCloseTo(4.5 / Math.sqrt(4.5 * 5), 12);
-    expect(spearman([1, 2], [2, 1])).toBeNull();
-    expect(spearman([1, 1, 1], [1, 2, 3])).toBeNull();
+  it('gives one drop_families row per seed with its settings, status, reason and counts', () => {
+    expect(drop_families.map((d) => [d.seed, d.status, d.continuations, d.reached, d.capped, d.diverged, d.pinned, d.paired])).toEqual([
+      [0, 'ok', 5, 3, 1, 1, 1, 2],
+      [1, 'parent-diverged', 0, 0, 0, 0, 0, 0],
+    ]);
+    expect(drop_families[1]).toMatchObject({ field: 'dropFamilies.0', parent: 'eta-0.1-s1', reason: 'x: field `dropFamilies.0.parentEta`: diverged', pinned_ratio: 0.8, control_margin: 0.05, eta_low: 0.01 });
+  });
+
+  it('is empty without drop families', () => {
+    expect(flatteningTables([])).toEqual({ flattening: [], drop_families: [] });
   });
 });

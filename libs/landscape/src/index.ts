@@ -14,19 +14,25 @@ export {
   aggregateExperiment,
   baselineOf,
   eigenspacesByScope,
-  outlierCounts,
+  topEigenvalues,
   type AnalysisSettings,
+  type CoolingTables,
   type ExperimentTables,
   type HessianRows,
   type RunInput,
 } from './aggregate';
-export { effectiveRows, instabilityRows, klayerComparison } from './summaries';
-export { detectInstabilities, type Instability, type InstabilityOptions, type TracePoint } from './instabilities';
+export { effectiveRows, klayerComparison } from './summaries';
+export { detectInstabilities, InstabilityScan, instabilityRows, localMaxima, peakProminences, traceOf, type Instability, type InstabilityOptions, type TracePoint } from './instabilities';
+export { emptySweepFields, instabilityTables, type InstabilitySettings } from './sensitivity';
+export { alongRunFlatteningClaim, alongRunRobustnessClaim, MIN_INSTABILITIES, partialTauByEta, runTrend, summarizeTrend, sweepVerdicts } from './along-run';
+export { FLAT_SLOPE, longHorizonClaim, longHorizonRows, trendOf, type LongHorizonSettings } from './long-horizon';
+export { powerCheckRows } from './power-check';
+export { progressiveSharpeningClaim, sharpeningRise } from './sharpening';
 export {
   CLAIM_IDS,
   edgeOfStabilityClaims,
   edgeOfStabilityHoverClaims,
-  flatteningClaims,
+  instabilityClaims,
   outlierCountClaims,
   peakThresholdRatio,
   shiftClaims,
@@ -39,12 +45,15 @@ export {
   alongRunOverlaps,
   baselineOverlaps,
   displacementRows,
+  eigengap,
   eigenspaceOverlap,
   instabilityOverlaps,
   type CheckpointEigenspace,
   type EigenspaceOverlap,
+  type ShiftSettings,
 } from './shift';
-export { flatteningRows, spearman, type DropRun } from './flattening';
+export { flatteningTables, type DropFamilyInput, type DropFamilySettings } from './flattening';
+export { dropFlatteningClaims, matchedPairs, olsSlope, perSeedMeans, switchSlopes, type MatchedPair } from './drop-flattening';
 export { classPerturbationRows, directionalOutputChange, gridPerturbationRows } from './perturbations';
 export {
   formatInterval,
@@ -57,3 +66,19 @@ export {
   type Interval,
   type Verdict,
 } from './statistics';
+export {
+  coolingClaims,
+  coolingRun,
+  COOLING_EIGENVALUES,
+  eventWindows,
+  missingRunRow,
+  netSign,
+  unsupportedRunRow,
+  type CoolingInstabilityRow,
+  type CoolingRow,
+  type CoolingRunInput,
+  type CoolingSettings,
+  type EventWindow,
+} from './cooling';
+export { Float64Mlp } from './float64-mlp';
+export { clusterGradient, thirdDerivativeAlong, topClusterSize, topEigenpairs } from './self-stabilisation';

@@ -12,15 +12,20 @@ describe('directionalOutputChange', () => {
 });
 
 describe('perturbation rows', () => {
-  it('averages each class over the examples', () => {
+  it('averages each class over the examples, and takes its root mean square', () => {
     const change = Float64Array.from([1, 10, 3, 20]); // 2 examples × 2 classes
     expect(classPerturbationRows('r', 5, 1, change, 2)).toEqual([
-      { run: 'r', step: 5, direction: 1, class_or_x: 0, delta: 2 },
-      { run: 'r', step: 5, direction: 1, class_or_x: 1, delta: 15 },
+      { run: 'r', step: 5, direction: 1, class_or_x: 0, delta: 2, rms: Math.sqrt(5) },
+      { run: 'r', step: 5, direction: 1, class_or_x: 1, delta: 15, rms: Math.sqrt(250) },
     ]);
   });
-  it('keeps one row per x for regression', () => {
+  it('keeps the RMS where opposite responses cancel the mean', () => {
+    const change = Float64Array.from([3, -3, -3, 3]); // class 0: +3, −3; class 1: −3, +3
+    const rows = classPerturbationRows('r', 0, 1, change, 2);
+    expect(rows.map((r) => [r.delta, r.rms])).toEqual([[0, 3], [0, 3]]);
+  });
+  it('keeps one row per x for regression, rms = |delta|', () => {
     const rows = gridPerturbationRows('r', 0, 2, Float64Array.from([0.5, -1]), Float32Array.from([-4, 4]));
-    expect(rows.map((r) => [r.class_or_x, r.delta])).toEqual([[-4, 0.5], [4, -1]]);
+    expect(rows.map((r) => [r.class_or_x, r.delta, r.rms])).toEqual([[-4, 0.5, 0.5], [4, -1, 1]]);
   });
 });

@@ -1,54 +1,88 @@
 import { describe, expect, it } from 'vitest';
-import { alongRunOverlaps, baselineOverlaps, displacementRows, eigenspaceOverlap, instabilityOverlaps } from './shift';
+import { alongRunOverlaps, baselineOverlaps, displacementRows, eigengap, eigenspaceOverlap, instabilityOverlaps } from './shift';
 
 const e = (n: number, i: number) => Float64Array.from({ length: n }, (_, j) => (j === i ? 1 : 0));
-const space = (step: number, vectors: Float64Array[], m = vectors.length) => ({ step, vectors, m });
+/** Well-separated eigenvalues unless given: λ = 10, 5, 1, 0.5, …. */
+const space = (step: number, vectors: Float64Array[], values: readonly number[] = [10, 5, 1, 0.5]) => ({ step, vectors, values });
+const m1 = { m: 1, minGap: 1.5 };
+const m2 = { m: 2, minGap: 1.5 };
 
 describe('eigenspaceOverlap', () => {
   it('is 1 for a subspace with itself and invariant to rotations within it', () => {
     const c = Math.cos(0.3), s = Math.sin(0.3);
     const a = space(0, [e(4, 0), e(4, 1)]);
     const rotated = space(1, [Float64Array.from([c, s, 0, 0]), Float64Array.from([-s, c, 0, 0])]);
-    expect(eigenspaceOverlap(a, a).overlap).toBeCloseTo(1, 12);
-    expect(eigenspaceOverlap(a, rotated).overlap).toBeCloseTo(1, 12);
-    expect(eigenspaceOverlap(a, rotated).minCos).toBeCloseTo(1, 8);
+    expect(eigenspaceOverlap(a, a, m2).overlap).toBeCloseTo(1, 12);
+    expect(eigenspaceOverlap(a, rotated, m2).overlap).toBeCloseTo(1, 12);
+    expect(eigenspaceOverlap(a, rotated, m2).minCos).toBeCloseTo(1, 8);
+    expect(eigenspaceOverlap(a, rotated, m2).cosRms).toBeCloseTo(1, 8);
   });
-  it('is 0 against the orthogonal complement', () => {
-    expect(eigenspaceOverlap(space(0, [e(4, 0), e(4, 1)]), space(1, [e(4, 2), e(4, 3)])).overlap).toBeCloseTo(0, 12);
+  it('is 0 against the orthogonal complement (cos of the RMS angle: cos(π/2) = 0)', () => {
+    const o = eigenspaceOverlap(space(0, [e(4, 0), e(4, 1)]), space(1, [e(4, 2), e(4, 3)]), m2);
+    expect(o.overlap).toBeCloseTo(0, 12);
+    expect(o.cosRms).toBeCloseTo(0, 7);
   });
-  it('uses m = min(m_a, m_b) and gives cos² of the angle for one direction', () => {
+  it('uses the fixed m whatever each side holds, and gives cos² of the angle for one direction', () => {
     const t = 0.7;
-    const r = eigenspaceOverlap(space(0, [e(3, 0), e(3, 1)], 1), space(1, [Float64Array.from([Math.cos(t), Math.sin(t), 0]), e(3, 2)], 2));
+    const r = eigenspaceOverlap(space(0, [e(3, 0), e(3, 1)]), space(1, [Float64Array.from([Math.cos(t), Math.sin(t), 0]), e(3, 2)]), m1);
     expect(r.m).toBe(1);
     expect(r.overlap).toBeCloseTo(Math.cos(t) ** 2, 12);
     expect(r.minCos).toBeCloseTo(Math.cos(t), 12);
+    expect(r.cosRms).toBeCloseTo(Math.cos(t), 12);
+    expect(() => eigenspaceOverlap(space(0, [e(3, 0)]), space(1, [e(3, 0)]), m2)).toThrow(/m = 2 needs 2 stored vectors/);
+  });
+  it('cos of the RMS principal angle for known angles θ1, θ2: cos(√((θ1² + θ2²)/2)), while s = (cos²θ1 + cos²θ2)/2', () => {
+    // Rotate e0 towards e2 by t1 and e1 towards e3 by t2: principal angles exactly t1 and t2.
+    const [t1, t2] = [0.3, 0.9];
+    const b = [Float64Array.from([Math.cos(t1), 0, Math.sin(t1), 0]), Float64Array.from([0, Math.cos(t2), 0, Math.sin(t2)])];
+    const o = eigenspaceOverlap(space(0, [e(4, 0), e(4, 1)]), space(1, b), m2);
+    expect(o.cosRms).toBeCloseTo(Math.cos(Math.sqrt((t1 ** 2 + t2 ** 2) / 2)), 10);
+    expect(o.overlap).toBeCloseTo((Math.cos(t1) ** 2 + Math.cos(t2) ** 2) / 2, 12);
+    expect(o.minCos).toBeCloseTo(Math.cos(t2), 10);
+  });
+  it('records the gap λ_m/λ_{m+1} at both ends and flags a cut through the bulk', () => {
+    const a = space(0, [e(3, 0), e(3, 1)], [10, 9.5, 9, 1]);
+    const b = space(1, [e(3, 0), e(3, 1)], [10, 5, 1]);
+    const o = eigenspaceOverlap(a, b, m2);
+    expect([o.gapA, o.gapB]).toEqual([expect.closeTo(9.5 / 9, 12), expect.closeTo(5, 12)]);
+    expect(o.wellDefined).toBe(false);
+    expect(eigenspaceOverlap(b, b, m2).wellDefined).toBe(true);
+    // A non-positive λ_{m+1}: no ratio, and the cut is clean.
+    const c = space(2, [e(3, 0), e(3, 1)], [10, 5, -0.1]);
+    expect(eigenspaceOverlap(c, c, m2)).toMatchObject({ gapA: null, wellDefined: true });
+    // Unknown λ_{m+1} (too few Ritz values): not known to be well defined.
+    expect(eigenspaceOverlap(space(3, [e(3, 0), e(3, 1)], [10, 5]), b, m2).wellDefined).toBe(false);
+  });
+  it('eigengap', () => {
+    expect(eigengap([4, 2, 1], 1)).toBe(2);
+    expect(eigengap([4, 2], 2)).toBeNull();
   });
   it('re-orthonormalises float32-rounded vectors', () => {
     const v = Float64Array.from(Float32Array.from([0.6, 0.8, 0]));
-    expect(eigenspaceOverlap(space(0, [v]), space(1, [v])).overlap).toBeCloseTo(1, 12);
+    expect(eigenspaceOverlap(space(0, [v]), space(1, [v]), m1).overlap).toBeCloseTo(1, 12);
   });
 });
 
 describe('overlap rows', () => {
   const checkpoints = [space(20, [e(3, 1)]), space(0, [e(3, 0)]), space(40, [e(3, 1)])];
   it('lists consecutive pairs in step order and the full step×step matrix', () => {
-    const rows = alongRunOverlaps('r', 'full', checkpoints);
+    const rows = alongRunOverlaps('r', 'full', checkpoints, m1);
     const consecutive = rows.filter((x) => x.kind === 'consecutive');
-    expect(consecutive.map((x) => [x.step_a, x.step_b, x.overlap])).toEqual([
-      [0, 20, expect.closeTo(0, 12)],
-      [20, 40, expect.closeTo(1, 12)],
+    expect(consecutive.map((x) => [x.step_a, x.step_b, x.overlap, x.m, x.well_defined])).toEqual([
+      [0, 20, expect.closeTo(0, 12), 1, true],
+      [20, 40, expect.closeTo(1, 12), 1, true],
     ]);
     expect(rows.filter((x) => x.kind === 'step×step')).toHaveLength(9);
   });
   it('pairs a run with the baseline at shared steps only', () => {
-    const rows = baselineOverlaps('r', 'base', 'full', checkpoints, [space(0, [e(3, 0)]), space(40, [e(3, 2)])]);
-    expect(rows.map((x) => [x.step_a, x.step_b, x.run_b, x.overlap])).toEqual([
-      [0, 0, 'base', expect.closeTo(1, 12)],
-      [40, 40, 'base', expect.closeTo(0, 12)],
+    const rows = baselineOverlaps('r', 'base', 'full', checkpoints, [space(0, [e(3, 0)]), space(40, [e(3, 2)])], m1);
+    expect(rows.map((x) => [x.step_a, x.step_b, x.run_b, x.overlap, x.cos_rms_angle])).toEqual([
+      [0, 0, 'base', expect.closeTo(1, 12), expect.closeTo(1, 12)],
+      [40, 40, 'base', expect.closeTo(0, 12), expect.closeTo(0, 7)],
     ]);
   });
   it('compares the checkpoint before each instability with the one after it', () => {
-    const rows = instabilityOverlaps('r', 'full', checkpoints, [{ start: 5, end: 30 }, { start: 35, end: null }]);
+    const rows = instabilityOverlaps('r', 'full', checkpoints, [{ start: 5, end: 30 }, { start: 35, end: null }], m1);
     expect(rows.map((x) => [x.step_a, x.step_b, x.kind])).toEqual([[0, 40, 'instability']]);
   });
 });

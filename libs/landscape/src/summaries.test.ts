@@ -1,15 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveRows, klayerComparison } from './summaries';
+import { effectiveRows, klayerComparison, quadratureTrace } from './summaries';
+
+const row = (step: number, scope: string, rank: number, eigenvalue: number, is_outlier: boolean) => ({ run: 'r', step, scope, end: 'top' as const, rank, eigenvalue, residual: 0, is_outlier });
 
 describe('effectiveRows', () => {
   it('counts outliers and sums λ/(λ+λmax/2) per (run, step, scope)', () => {
-    const row = (step: number, scope: string, rank: number, eigenvalue: number, is_outlier: boolean) => ({ run: 'r', step, scope, rank, eigenvalue, residual: 0, is_outlier });
-    const rows = effectiveRows([row(0, 'full', 1, 4, true), row(0, 'full', 2, 2, false), row(0, 'k1', 1, 1, true), row(5, 'full', 1, 3, true)]);
+    const bottom = { run: 'r', step: 0, scope: 'full', end: 'bottom' as const, rank: 1, eigenvalue: -9, residual: 0, is_outlier: false };
+    const rows = effectiveRows([row(0, 'full', 1, 4, true), row(0, 'full', 2, 2, false), bottom, row(0, 'k1', 1, 1, true), row(5, 'full', 1, 3, true)]);
+    // The bottom end does not enter the top-M sum (nor λmax).
     expect(rows).toEqual([
-      { run: 'r', step: 0, scope: 'full', m: 1, n_eff: expect.closeTo(4 / 6 + 2 / 4, 12) },
-      { run: 'r', step: 0, scope: 'k1', m: 1, n_eff: expect.closeTo(0.5 / 1.5 + 0 + 1 - 1 / 1.5, 12) },
-      { run: 'r', step: 5, scope: 'full', m: 1, n_eff: expect.closeTo(3 / 4.5, 12) },
+      { run: 'r', step: 0, scope: 'full', m: 1, n_eff: expect.closeTo(4 / 6 + 2 / 4, 12), n_eff_full: null, n_eff_exact: null },
+      { run: 'r', step: 0, scope: 'k1', m: 1, n_eff: expect.closeTo(0.5 / 1.5 + 0 + 1 - 1 / 1.5, 12), n_eff_full: null, n_eff_exact: null },
+      { run: 'r', step: 5, scope: 'full', m: 1, n_eff: expect.closeTo(3 / 4.5, 12), n_eff_full: null, n_eff_exact: null },
     ]);
+  });
+
+  it('sums |λ|/(|λ|+α) over the whole spectrum of a diagonal matrix: exactly from its eigenvalues, and from a quadrature that is exact for it', () => {
+    // H = diag(4, 1, 0.5, −0.5, −2): α = 0.5·4 = 2.
+    const lambdas = [4, 1, 0.5, -0.5, -2];
+    const expected = lambdas.reduce((s, l) => s + Math.abs(l) / (Math.abs(l) + 2), 0);
+    const top = [row(0, 'full', 1, 4, true), row(0, 'full', 2, 1, false)];
+    const exact = lambdas.map((eigenvalue) => ({ run: 'r', step: 0, scope: 'full', eigenvalue }));
+    // The probe (1, …, 1)/√5 run to 5 Lanczos steps has the eigenvalues as nodes and weights 1/5 each.
+    const quadrature = lambdas.map((node) => ({ run: 'r', step: 0, scope: 'full', dimension: 5, probe: 0, node, weight: 1 / 5 }));
+    const [effective] = effectiveRows(top, 0.5, quadrature, exact);
+    expect(effective.n_eff_exact).toBeCloseTo(expected, 12);
+    expect(effective.n_eff_full).toBeCloseTo(expected, 12);
+    // Top-M alone misses the bulk and clips negatives: 4/6 + 1/3.
+    expect(effective.n_eff).toBeCloseTo(4 / 6 + 1 / 3, 12);
+  });
+
+  it('averages the quadrature over probes', () => {
+    const q = (probe: number, node: number) => ({ run: 'r', step: 0, scope: 'full', dimension: 10, probe, node, weight: 1 });
+    expect(quadratureTrace([q(0, 1), q(1, 3)], (x) => x)).toBeCloseTo(20, 12);
   });
 });
 
@@ -44,7 +67,7 @@ describe('klayerComparison', () => {
 
 describe('effectiveRows α', () => {
   it('takes α as a fraction of each checkpoint’s λmax', () => {
-    const rows = effectiveRows([{ run: 'r', step: 0, scope: 'full', rank: 1, eigenvalue: 4, residual: 0, is_outlier: true }, { run: 'r', step: 0, scope: 'full', rank: 2, eigenvalue: 1, residual: 0, is_outlier: false }], 0.25);
+    const rows = effectiveRows([row(0, 'full', 1, 4, true), row(0, 'full', 2, 1, false)], 0.25);
     expect(rows[0].n_eff).toBeCloseTo(4 / 5 + 1 / 2, 12); // α = 1
   });
 });

@@ -6,30 +6,57 @@ import type { TableRow } from '@lrscape/artifacts';
 import { subspaceOverlap } from '@lrscape/linalg';
 import { effectiveParameters } from './outliers';
 import type { ScopeSpectrum } from './decompose';
-import { detectInstabilities, type InstabilityOptions } from './instabilities';
 
-/** N_eff (α = alphaFraction·λmax) and outlier count m for each (run, step, scope) of a spectra table. */
-export function effectiveRows(spectra: readonly TableRow<'spectra'>[], alphaFraction = 0.5): TableRow<'effective'>[] {
-  const groups = new Map<string, TableRow<'spectra'>[]>();
-  for (const row of spectra) {
-    const key = `${row.run}\u0000${row.step}\u0000${row.scope}`;
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  return [...groups.values()].map((rows) => {
+/**
+ * N_eff and the outlier count m for each (run, step, scope) of the top end of a spectra table, with
+ * α = alphaFraction·λmax: over the top-M Ritz values (negatives clipped, `n_eff`), and over the whole
+ * spectrum, Σ |λ|/(|λ| + α) (the first author's definition): estimated from the SLQ quadrature,
+ * tr f(H) ≈ P · mean over probes of Σ_j w_j f(θ_j) (`n_eff_full`), and exactly where a dense spectrum is
+ * stored (`n_eff_exact`).
+ */
+export function effectiveRows(
+  spectra: readonly TableRow<'spectra'>[],
+  alphaFraction = 0.5,
+  quadrature: readonly TableRow<'quadrature'>[] = [],
+  exact: readonly TableRow<'exact_spectrum'>[] = [],
+): TableRow<'effective'>[] {
+  const groups = groupBy(spectra.filter((r) => r.end === 'top'), (r) => key(r.run, r.step, r.scope));
+  const nodes = groupBy(quadrature, (r) => key(r.run, r.step, r.scope));
+  const dense = groupBy(exact, (r) => key(r.run, r.step, r.scope));
+  return [...groups.entries()].map(([k, rows]) => {
     const sorted = [...rows].sort((a, b) => a.rank - b.rank);
+    const alpha = alphaFraction * Math.max(...sorted.map((r) => r.eigenvalue));
+    const f = (lambda: number) => (alpha > 0 ? Math.abs(lambda) / (Math.abs(lambda) + alpha) : 0);
     return {
       run: sorted[0].run,
       step: sorted[0].step,
       scope: sorted[0].scope,
       m: sorted.filter((r) => r.is_outlier).length,
-      n_eff: effectiveParameters(
-        sorted.map((r) => r.eigenvalue),
-        alphaFraction * Math.max(...sorted.map((r) => r.eigenvalue)),
-      ),
+      n_eff: effectiveParameters(sorted.map((r) => r.eigenvalue), alpha),
+      n_eff_full: nodes.has(k) ? quadratureTrace(nodes.get(k)!, f) : null,
+      n_eff_exact: dense.has(k) ? dense.get(k)!.reduce((sum, r) => sum + f(r.eigenvalue), 0) : null,
     };
   });
+}
+
+/** tr f(H) from the Gauss quadrature of SLQ probes: dimension · mean over probes of Σ_j w_j f(θ_j). */
+export function quadratureTrace(rows: readonly TableRow<'quadrature'>[], f: (lambda: number) => number): number {
+  const probes = new Map<number, number>();
+  for (const r of rows) probes.set(r.probe, (probes.get(r.probe) ?? 0) + r.weight * f(r.node));
+  const sums = [...probes.values()];
+  return (rows[0].dimension * sums.reduce((a, b) => a + b, 0)) / sums.length;
+}
+
+const key = (run: string, step: number, scope: string) => `${run}\u0000${step}\u0000${scope}`;
+function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const k = keyOf(row);
+    const group = groups.get(k);
+    if (group) group.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
 }
 
 /**
@@ -64,27 +91,4 @@ export function klayerComparison(run: string, step: number, spectra: readonly Sc
     }
   }
   return rows;
-}
-
-/** The `instabilities` rows of one run, from its per-step loss and sharpness. */
-export function instabilityRows(run: TableRow<'runs'>, steps: readonly TableRow<'steps'>[], options: InstabilityOptions = {}): TableRow<'instabilities'>[] {
-  const points = steps
-    .filter((s) => s.run === run.run)
-    .sort((a, b) => a.step - b.step)
-    .map((s) => ({ step: s.step, lr: s.lr, loss: s.loss, sharpness: s.sharpness }));
-  return detectInstabilities(points, options).map((e) => ({
-    run: run.run,
-    eta: run.eta,
-    index: e.index,
-    start: e.start,
-    peak: e.peak,
-    end: e.end,
-    loss_before: e.lossBefore,
-    peak_loss: e.peakLoss,
-    sharpness_before: e.sharpnessBefore,
-    sharpness_peak: e.sharpnessPeak,
-    sharpness_after: e.sharpnessAfter,
-    heating_steps: e.heatingSteps,
-    cooling_steps: e.coolingSteps,
-  }));
 }

@@ -2,7 +2,7 @@ export * from './random';
 export { dot, norm, axpy, scale, orthonormalise, cosine } from './vector';
 export type { LinearOperator } from './operator';
 export { tridiagonalEigen } from './tridiagonal';
-export { symmetricEigen } from './symmetric-eigen';
+export { symmetricEigen, symmetricEigenvalues } from './symmetric-eigen';
 export { lanczosTopEigenpairs, type RitzPair, type LanczosOptions, type LanczosResult } from './lanczos';
 export { powerIteration, powerStep, type PowerStep } from './power-iteration';
 export { hutchinsonTrace } from './trace';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
-import { symmetricEigen } from './symmetric-eigen';
+import { symmetricEigen, symmetricEigenvalues } from './symmetric-eigen';
 import {
   descending,
   diagonalMatrix,
@@ -64,5 +64,17 @@ describe('symmetricEigen', () => {
     expect(skewed.values[0]).toBeCloseTo(3, 15);
     expect(symmetricEigen(new Float64Array(0), 0).values).toHaveLength(0);
     expect(() => symmetricEigen(new Float64Array(3), 2)).toThrow(RangeError);
+  });
+});
+
+describe('symmetricEigenvalues', () => {
+  it('gives the known spectrum of Q diag(λ) Qᵀ, descending, as symmetricEigen does', () => {
+    const lambdas = [4, 2.5, 2.5, 1e-3, 0, -0.7, -3];
+    const n = lambdas.length;
+    const a = fromSpectrum(lambdas, randomOrthogonal(n, 9));
+    const values = symmetricEigenvalues(a, n);
+    expect([...values]).toEqual([...lambdas].map((v) => expect.closeTo(v, 12)));
+    expect([...values]).toEqual([...symmetricEigen(a, n).values].map((v) => expect.closeTo(v, 13)));
+    expect(() => symmetricEigenvalues(new Float64Array(3), 2)).toThrow(/expected n² = 4/);
   });
 });

@@ -10,9 +10,9 @@ import { dot } from './vector';
  * Householder tridiagonalisation A = Q T Qᵀ of the symmetric matrix held as rows `a` (destroyed).
  * Step k reflects column k below the diagonal onto a multiple of e_{k+1} with P_k = I − β v vᵀ acting on
  * indices k+1..n−1, and updates the trailing block B ← P_k B P_k as a symmetric rank-2 update.
- * Returns the diagonal d, the off-diagonal e (length n, e[n−1] = 0) and Q as rows.
+ * Returns the diagonal d, the off-diagonal e (length n, e[n−1] = 0) and Q as rows (none when `withQ` is false).
  */
-export function householderTridiagonalise(a: Float64Array[]): { d: Float64Array; e: Float64Array; q: Float64Array[] } {
+export function householderTridiagonalise(a: Float64Array[], withQ = true): { d: Float64Array; e: Float64Array; q: Float64Array[] } {
   const n = a.length;
   const d = new Float64Array(n);
   const e = new Float64Array(n);
@@ -59,6 +59,7 @@ export function householderTridiagonalise(a: Float64Array[]): { d: Float64Array;
   }
   if (n >= 1) d[n - 1] = a[n - 1][n - 1];
 
+  if (!withQ) return { d, e, q: [] };
   // Q = P_0 P_1 … P_{n−3}, accumulated backwards (Q ← P_k Q) so that step k touches only rows and
   // columns k+1..n−1: Q[k+1.., :] −= β v (vᵀ Q[k+1.., :]).
   const q = identityRows(n);
@@ -86,16 +87,29 @@ export function householderTridiagonalise(a: Float64Array[]): { d: Float64Array;
  * Values DESCENDING; vectors[j] is the unit eigenvector of values[j]; the vectors are orthonormal.
  */
 export function symmetricEigen(matrix: Float64Array, n: number): { values: Float64Array; vectors: Float64Array[] } {
+  const { d, e, q } = householderTridiagonalise(symmetrisedRows(matrix, n, 'symmetricEigen'));
+  // Rotations of QL applied to the rows of Q give the rows of Q Z: the eigenvectors of A.
+  implicitQL(d, e, q);
+  return sortedEigenpairs(d, q);
+}
+
+/**
+ * The eigenvalues alone (descending) of the dense symmetric matrix, as symmetricEigen's: without Q and the
+ * eigenvectors, ~(4/3)·n³ flops instead of ~9·n³.
+ */
+export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Array {
+  const { d, e } = householderTridiagonalise(symmetrisedRows(matrix, n, 'symmetricEigenvalues'), false);
+  implicitQL(d, e, []);
+  return Float64Array.from(d).sort((a, b) => b - a);
+}
+
+function symmetrisedRows(matrix: Float64Array, n: number, what: string): Float64Array[] {
   if (!Number.isInteger(n) || n < 0 || matrix.length !== n * n) {
-    throw new RangeError(`symmetricEigen: matrix has ${matrix.length} entries, expected n² = ${n * n}`);
+    throw new RangeError(`${what}: matrix has ${matrix.length} entries, expected n² = ${n * n}`);
   }
-  const a = Array.from({ length: n }, (_, i) => {
+  return Array.from({ length: n }, (_, i) => {
     const row = new Float64Array(n);
     for (let j = 0; j < n; j++) row[j] = 0.5 * (matrix[i * n + j] + matrix[j * n + i]);
     return row;
   });
-  const { d, e, q } = householderTridiagonalise(a);
-  // Rotations of QL applied to the rows of Q give the rows of Q Z: the eigenvectors of A.
-  implicitQL(d, e, q);
-  return sortedEigenpairs(d, q);
 }

@@ -8,20 +8,11 @@ import { DENSITY_DECADES } from './spectral.ts';
 
 const SELECT_HINT = 'Hover a mark for its values; choose a run or η above to dim the others.';
 
-export const SHARPNESS_BANDS_SENTENCE =
-  'Shaded bands mark the instabilities: red is a heating phase (from the last loss minimum before the rise to the loss peak, with λmax above 2/η), blue the cooling phase that follows (from the peak until the loss is back under its pre-rise level, or to the run’s last step if it never is). ' +
-  'Bands belong to their run and dim with it.';
-
 export const EOS_CAPTION =
   'The edge of stability, normalised: λmax·η/2, the sharpness as a fraction of its stability threshold 2/η, against step for each constant-learning-rate run (one line per run, coloured by η). ' +
   'The dashed rule at 1 is λmax = 2/η; the grey band is ±15% around it. Progressive sharpening shows as a line climbing towards 1; a run at the edge of stability then stays inside the band instead of settling below it, ' +
   'and excursions above it go with the loss spikes of the instabilities. The axis stops at 3, so a diverging run leaves the top. ' +
   SELECT_HINT;
-
-export const INSTABILITY_TABLE_NOTE =
-  'One row per instability: a rise of the training loss by more than the prominence threshold while λmax exceeds 2/η. ' +
-  'Start is the last loss minimum before the rise, peak the loss maximum, end the first step back under the pre-rise loss (— if it never got there); heating runs from start to peak, cooling from peak to end. ' +
-  'λmax before / at peak / after are the sharpness samples nearest those points; compare them with 2/η. Click a row to highlight its run.';
 
 export function densityCaption(run: string, step: number, eta: number | null, outliers: number): string {
   return (
@@ -61,8 +52,10 @@ export function klayerErrorCaption(ks: number[], rank = 1): string {
 }
 
 export const FLATTENING_CAPTION =
-  'Landscape flattening. (a) Along each run that had instabilities: the sharpness of the solution reached after the i-th instability against i, one line per run coloured by η, with the run’s 2/η dashed; a falling line says each instability sends the run to a flatter region. ' +
-  '(b) Drop schedules (η_hi until step t_switch, then η_lo), each point one run labelled by its t_switch: the final sharpness of the converged solution against the number of instabilities met before the drop; a falling trend says the instabilities, not the time spent at η_hi, flatten the landscape. ' +
+  'Delayed drops, controlled. From an unstable constant-η run (the parent) the learning rate drops to η_lo at switch points taken from its instabilities: just before a heating phase starts, just after its cooling ends, and at the start of an equal-length quiet window right before it; from a stable run (the control, dashed) it drops to the same η_lo at the same steps. ' +
+  'Every continuation runs at η_lo until the training loss reaches the same L*, where λmax is measured (warm Lanczos), so solutions are compared at matched loss, not after matched time. ' +
+  '(a) λmax at L* as a fraction of 2/η_lo against the switch step, one line per seed, symbols by switch point; hollow: left out of the verdict (above the red dashed line a continuation sits at the edge of stability of η_lo and its λmax is pinned, carrying no signal). ' +
+  '(b) One point per instability: the change of that fraction across the instability (after − before) against the change across the quiet window (before − quiet start); points below the dashed diagonal say the instability lowered the sharpness reached more than the same time without one did (flattening). Hollow points: the same pairs on the control, where neither window holds an instability. ' +
   SELECT_HINT;
 
 export function overlapHeatmapCaption(run: string, eta: number | null, which: string): string {
@@ -99,4 +92,26 @@ export function perturbationCaption(run: string, step: number, eta: number | nul
     : who +
         'how each class’s output changes when the parameters move a small step along each top Hessian eigendirection u_i (θ ± ε·u_i): rows are directions, columns classes, colour the change on a diverging scale (blue up, red down, white none). ' +
         'A row dominated by one class says that direction moves that class’s output; with m ≈ C the outlier directions tend to line up with the classes.';
+}
+
+export const COOLING_PREDICTION =
+  'The prediction, stated before the numbers (self-stabilisation, Damian et al. 2023): with S = λ₁ the sharpness, a gradient step changes S by −η ∇S·∇L to first order, where ∇S = ∇³L[u₁, u₁]. ' +
+  'While the loss recovers (cooling: from the loss peak to the first step back under the pre-rise loss) S should fall along −∇L, ∇S·∇L > 0; while the instability grows (heating: from the last loss minimum to the loss peak) it should not. ' +
+  'Each selected instability is replayed step by step from training’s checkpoint before it with training’s own float32 update (checked against the logged loss and the stored θ after it), and every diagnostic is computed in float64, since the second differences behind ∇S cancel badly in float32. ' +
+  'D = Σ∇S·∇L / Σ|∇S·∇L| over a phase’s steps is the sign of S’s first-order change over the phase, weighted by size: the per-step sign flips every step with the period-two oscillation along u₁, which the sum cancels. The claim compares D_cooling with D_heating of the same instability.';
+
+export const COOLING_TABLE_NOTE =
+  'One row per selected instability (training’s event checkpoints, numbered in run order): start (the last loss minimum before the rise), the replay’s loss peak, end (loss back under the pre-rise level). ' +
+  'D heating / cooling as above; the shares count steps with ∇S·∇L > 0; Δλ₁ is λ₁ at the phase’s end minus at its start; first-order sign agreement is the share of steps where −η∇S·∇L has the sign of the measured S(t+1) − S(t); cluster steps are those where λ₁/λ₂ fell below cooling.gapRatio and S is the trace of the top cluster. ' +
+  'The replay columns are the largest differences from the trained run (0: bit for bit). A truncated instability (no recovery within cooling.maxSteps, or before the run ended) is shown but left out of the claim; a selected run or instability that does not exist is listed with the config field that names it.';
+
+export const COOLING_PHASE_NOTE =
+  'Both phases pooled over the complete instabilities: mean D over instabilities, and over the pooled steps the share with ∇S·∇L > 0, the median sharpness against its threshold 2/η, the gap λ₁/λ₂, the alignment |cos(∇L, u₁)| of the gradient with the top eigenvector, its rotation |u₁(t)·u₁(t+1)| in one step, and the share of steps where the top cluster’s trace replaced λ₁.';
+
+export function coolingCaption(run: string, instability: number | null, eta: number | null, start: number | null, end: number | null): string {
+  return (
+    `Run ${run}${eta === null ? '' : ` (η = ${formatNumber(eta)})`}, instability ${formatNumber(instability)}, steps ${formatNumber(start)}–${formatNumber(end)}, replayed step by step: ` +
+    'the loss (log scale; red band heating, blue band cooling); the top four Hessian eigenvalues (λ₁ darkest) against the stability threshold 2/η (dashed), orange rings where λ₁’s gap closed and S is a cluster trace; ' +
+    '∇S·∇L at every step (blue above 0: S falls along −∇L; red below); and the change of S since the start, measured (solid) and predicted to first order by −η Σ∇S·∇L (dashed). Hover a mark for its values.'
+  );
 }

@@ -1,15 +1,15 @@
 import * as Plot from '@observablehq/plot';
 import { describe, expect, test } from 'vitest';
-import { COOLING_COLOUR, EOS_BAND, edgeOfStabilityFigure, HEATING_COLOUR, klayerFigure, lossFigure, sharpnessFigure, spectrumFigure, thin } from './figures.ts';
+import { COOLING_COLOUR, decimate, EOS_BAND, edgeOfStabilityFigure, HEATING_COLOUR, highlightRun, klayerFigure, lossFigure, sharpnessFigure, spectrumFigure, thin } from './figures.ts';
 import type { InstabilitiesRow, RunsRow, SpectraRow, StepsRow } from './rows.ts';
 import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing/dom.ts';
 
 function run(name: string, eta: number, extra: Partial<RunsRow> = {}): RunsRow {
-  return { run: name, eta, schedule: 'constant', seed: 0, steps: 4, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu', ...extra };
+  return { run: name, eta, schedule: 'constant', seed: 0, steps: 4, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu', initial_regime: null, ...extra };
 }
 
 function step(name: string, t: number, values: Partial<StepsRow>): StepsRow {
-  return { run: name, step: t, lr: 0.1, loss: null, accuracy: null, test_loss: null, test_accuracy: null, grad_norm: null, sharpness: null, ...values };
+  return { run: name, step: t, lr: 0.1, loss: null, accuracy: null, test_loss: null, test_accuracy: null, grad_norm: null, sharpness: null, sharpness_check: null, ...values };
 }
 
 describe('lossFigure', () => {
@@ -129,6 +129,8 @@ function instability(name: string, eta: number, index: number, start: number, pe
   return {
     run: name, eta, index, start, peak, end, loss_before: 0.5, peak_loss: 2, sharpness_before: 19, sharpness_peak: 24, sharpness_after: end === null ? null : 18,
     heating_steps: peak - start, cooling_steps: end === null ? null : end - peak,
+    detector: 'relative', threshold: 0.1, up_crossing: start, down_crossing: peak, sharpness_peak_step: peak, sharpness_trough: 15, sharpness_trough_step: peak + 5,
+    ratio_peak: 24 * eta / 2, ratio_peak_step: peak, ratio_trough: 15 * eta / 2, ratio_trough_step: peak + 5,
   };
 }
 
@@ -141,16 +143,20 @@ describe('sharpnessFigure with instabilities', () => {
     instability('b', 0.2, 1, 20, 40, 60),
     instability('ghost', 0.3, 1, 20, 40, 60), // a run with no sharpness samples: nothing to draw it against
   ];
-  const doc = parse(sharpnessFigure(steps, runs, instabilities));
+  // Bands of one run only: by default the constant-η run with the most instabilities (a), here b.
+  const doc = parse(sharpnessFigure(steps, runs, instabilities, 'b'));
   const span = (rect: Element) => {
     const x = Number(rect.getAttribute('x'));
     return [x, x + Number(rect.getAttribute('width'))];
   };
 
-  test('shades heating red from start to peak and cooling blue from peak to end, one band per phase', () => {
-    expect(marksOf(doc, 'heating', 'a')).toHaveLength(2);
-    expect(marksOf(doc, 'cooling', 'a')).toHaveLength(2);
+  test('shades heating red from start to peak and cooling blue from peak to end, one band per phase, for the highlighted run only', () => {
+    expect(marksOf(doc, 'heating', 'a')).toHaveLength(0);
     expect(marksOf(doc, 'heating', 'b')).toHaveLength(1);
+    const byDefault = parse(sharpnessFigure(steps, runs, instabilities));
+    expect(marksOf(byDefault, 'heating', 'a')).toHaveLength(2);
+    expect(marksOf(byDefault, 'cooling', 'a')).toHaveLength(2);
+    expect(marksOf(byDefault, 'heating', 'b')).toHaveLength(0);
     expect(marksOf(doc, 'heating', 'quiet')).toHaveLength(0);
     expect(doc.querySelectorAll('g[data-run="ghost"]')).toHaveLength(0);
     expect(doc.querySelector('g[data-role="heating"]')!.getAttribute('fill')).toBe(HEATING_COLOUR);
@@ -168,7 +174,7 @@ describe('sharpnessFigure with instabilities', () => {
   });
 
   test('runs an instability that never cooled to the run\'s last step', () => {
-    const open = marksOf(doc, 'cooling', 'a').find((r) => r.querySelector('title')!.textContent!.includes('instability 2'))!;
+    const open = marksOf(parse(sharpnessFigure(steps, runs, instabilities, 'a')), 'cooling', 'a').find((r) => r.querySelector('title')!.textContent!.includes('instability 2'))!;
     expect(span(open)[0]).toBeCloseTo(xPixelOf(doc, 70), 3);
     expect(span(open)[1]).toBeCloseTo(xPixelOf(doc, 100), 3);
     expect(open.querySelector('title')!.textContent).toMatch(/not back under/);
@@ -220,7 +226,7 @@ describe('spectrumFigure', () => {
   for (const s of [0, 100]) {
     for (let rank = 1; rank <= 4; rank++) {
       for (const [name, scope] of [['r', 'full'], ['r', 'k1'], ['other', 'full']] as const) {
-        spectra.push({ run: name, step: s, scope, rank, eigenvalue: rank <= 2 ? 10 / rank : 0.1 / rank, residual: 1e-8, is_outlier: rank <= 2 });
+        spectra.push({ run: name, step: s, scope, end: 'top', rank, eigenvalue: rank <= 2 ? 10 / rank : 0.1 / rank, residual: 1e-8, is_outlier: rank <= 2 });
       }
     }
   }
@@ -255,10 +261,10 @@ describe('klayerFigure', () => {
   const spectra: SpectraRow[] = [];
   for (const r of runs) {
     for (const s of [0, 50, 100]) {
-      spectra.push({ run: r.run, step: s, scope: 'full', rank: 1, eigenvalue: 10, residual: 0, is_outlier: true });
-      spectra.push({ run: r.run, step: s, scope: 'k1', rank: 1, eigenvalue: 5, residual: 0, is_outlier: true });
-      spectra.push({ run: r.run, step: s, scope: 'k2', rank: 1, eigenvalue: 8, residual: 0, is_outlier: true });
-      spectra.push({ run: r.run, step: s, scope: 'k2', rank: 2, eigenvalue: 1, residual: 0, is_outlier: false });
+      spectra.push({ run: r.run, step: s, scope: 'full', end: 'top', rank: 1, eigenvalue: 10, residual: 0, is_outlier: true });
+      spectra.push({ run: r.run, step: s, scope: 'k1', end: 'top', rank: 1, eigenvalue: 5, residual: 0, is_outlier: true });
+      spectra.push({ run: r.run, step: s, scope: 'k2', end: 'top', rank: 1, eigenvalue: 8, residual: 0, is_outlier: true });
+      spectra.push({ run: r.run, step: s, scope: 'k2', end: 'top', rank: 2, eigenvalue: 1, residual: 0, is_outlier: false });
     }
   }
 
@@ -288,4 +294,38 @@ test('thin keeps the ends and at most max rows', () => {
   expect(kept[0]).toBe(0);
   expect(kept[9]).toBe(999);
   expect(thin([1, 2], 10)).toEqual([1, 2]);
+});
+
+describe('decimate and highlightRun', () => {
+  test('decimate keeps each bucket\'s extremes in step order, and the ends', () => {
+    const rows = Array.from({ length: 1000 }, (_, t) => ({ step: t, v: t === 437 ? 50 : t === 612 ? -50 : Math.sin(t / 30) }));
+    const kept = decimate(rows, 100, (r) => r.v);
+    expect(kept.length).toBeLessThanOrEqual(102);
+    expect(kept.map((r) => r.step)).toEqual([...kept.map((r) => r.step)].sort((a, b) => a - b));
+    expect(kept.some((r) => r.step === 437) && kept.some((r) => r.step === 612)).toBe(true); // the spikes survive
+    expect([kept[0]!.step, kept.at(-1)!.step]).toEqual([0, 999]);
+    expect(decimate(rows.slice(0, 10), 100, (r) => r.v)).toHaveLength(10);
+  });
+
+  test('highlightRun: the constant-η, non-diverged run with the most instabilities, ties to the larger η', () => {
+    const runs = [run('a', 0.1), run('b', 0.2), run('c', 0.3, { diverged: true }), run('d', 0.4, { schedule: 'drop' })];
+    const events = (name: string, eta: number, k: number) => Array.from({ length: k }, (_, i) => instability(name, eta, i + 1, 10 * i, 10 * i + 5, 10 * i + 8));
+    expect(highlightRun(runs, [...events('a', 0.1, 3), ...events('b', 0.2, 2), ...events('c', 0.3, 9), ...events('d', 0.4, 9)])).toBe('a');
+    expect(highlightRun(runs, [...events('a', 0.1, 2), ...events('b', 0.2, 2)])).toBe('b');
+    expect(highlightRun(runs, [])).toBeUndefined();
+  });
+});
+
+describe('sharpnessFigure axis', () => {
+  test('a diverged run’s non-positive last estimates do not stop the log axis; they are left out of it', () => {
+    const runs = [run('small', 0.01), run('blown', 0.5, { diverged: true })];
+    const rows = [
+      ...[0, 1, 2].map((t) => step('small', t, { lr: 0.01, sharpness: 3 + t })),
+      ...[0, 1, 2].map((t) => step('blown', t, { lr: 0.5, sharpness: [3, -6, 2][t]! })),
+    ];
+    const doc = parse(sharpnessFigure(rows, runs));
+    const at = (label: string) => yTicks(doc).find((t) => t.label === label)!.y;
+    expect(at('10') - at('100')).toBeCloseTo(at('20') - at('200'), 6); // log: equal ratios, equal distances
+    expect(marksOf(doc, 'sharpness-point', 'blown')).toHaveLength(2);
+  });
 });

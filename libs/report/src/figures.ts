@@ -85,12 +85,14 @@ export function lossFigure(steps: StepsRow[], runs: RunsRow[]): string {
 /**
  * Sharpness λmax against step per run, with the run's stability threshold 2/η as a dashed line of
  * the same colour: a horizontal rule for constant schedules, a step line of 2/lr_t otherwise.
- * y is logarithmic when the plotted values span more than a decade, linear otherwise.
- * With `instabilities`, each instability of a drawn run shades its heating phase (start → peak) red
- * and its cooling phase (peak → end, or to the run's last step when it never cooled) blue; the
- * bands are tagged with their run, so the η selector dims them with the run's lines.
+ * y is logarithmic when the plotted values span more than a decade, linear otherwise. Lines are
+ * decimated to at most LINE_POINTS points per run keeping each bucket's extremes (so a 20,000-step
+ * run keeps its spikes and the page stays light); at most HOVER_POINTS hoverable dots per run.
+ * With `instabilities`, the instabilities of one run only — `highlight`, or by default highlightRun's
+ * choice — shade their heating phase (start → peak) red and cooling phase (peak → recovery, or to the
+ * run's last step when it never recovered) blue: every run's bands overlaid would cover the figure.
  */
-export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilities: InstabilitiesRow[] = []): string {
+export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilities: InstabilitiesRow[] = [], highlight?: string): string {
   const infos = runInfos(runs, steps);
   const groups = byRun(steps);
   const sampled = new Map<string, StepsRow[]>();
@@ -101,16 +103,28 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilitie
   const drawn = drawOrder(infos, [...sampled.keys()]);
   if (drawn.length === 0) return noData('no sharpness samples to plot.');
 
-  // Bands first, so that every line and rule is drawn over them.
-  const marks: Plot.Markish[] = drawn.flatMap((info) => instabilityBands(info, instabilities, groups.get(info.run)!));
-  const plotted: number[] = [];
+  // The axis: log when the values span a decade or more. A diverged run's last estimates (θ blowing up) can be
+  // ≤ 0; they do not decide the axis, and a log axis leaves them out.
+  const thresholds = new Map(drawn.map((info) => [info.run, thresholdOf(info, groups.get(info.run)!)]));
+  const axisValues: number[] = [];
   for (const info of drawn) {
-    const rows = sampled.get(info.run)!;
-    plotted.push(...rows.map((s) => s.sharpness!));
-    const threshold = thresholdOf(info, groups.get(info.run)!);
+    for (const s of sampled.get(info.run)!) if (!info.diverged || s.sharpness! > 0) axisValues.push(s.sharpness!);
+    const threshold = thresholds.get(info.run)!;
+    if (threshold.kind === 'rule') axisValues.push(threshold.value);
+    else if (threshold.kind === 'steps') axisValues.push(...threshold.points.map((p) => p.value));
+  }
+  const positive = axisValues.every((v) => v > 0);
+  const spread = positive ? Math.max(...axisValues) / Math.min(...axisValues) : 0;
+  const log = positive && spread >= 10;
+
+  // Bands first, so that every line and rule is drawn over them.
+  const banded = highlight ?? highlightRun(runs, instabilities);
+  const marks: Plot.Markish[] = drawn.filter((info) => info.run === banded).flatMap((info) => instabilityBands(info, instabilities, groups.get(info.run)!));
+  for (const info of drawn) {
+    const rows = log ? sampled.get(info.run)!.filter((s) => s.sharpness! > 0) : sampled.get(info.run)!;
+    const threshold = thresholds.get(info.run)!;
     const thresholdText = threshold.kind === 'rule' ? formatNumber(threshold.value) : 'see dashed line';
     if (threshold.kind === 'rule') {
-      plotted.push(threshold.value);
       marks.push(
         Plot.ruleY([threshold.value], {
           stroke: runColour(info),
@@ -121,7 +135,6 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilitie
         }),
       );
     } else if (threshold.kind === 'steps') {
-      plotted.push(...threshold.points.map((p) => p.value));
       marks.push(
         Plot.line(threshold.points, {
           x: 'step',
@@ -135,9 +148,10 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilitie
         }),
       );
     }
-    marks.push(Plot.line(rows, { x: 'step', y: 'sharpness', stroke: runColour(info), strokeWidth: 1.5, title: () => runLabel(info), ...tagged('sharpness', info) }));
+    const line = decimate(rows, LINE_POINTS, (s) => s.sharpness!);
+    marks.push(Plot.line(line, { x: 'step', y: 'sharpness', stroke: runColour(info), strokeWidth: info.run === banded ? 2 : 1.25, title: () => runLabel(info), ...tagged('sharpness', info) }));
     marks.push(
-      Plot.dot(thin(rows, 300), {
+      Plot.dot(thin(rows, HOVER_POINTS), {
         x: 'step',
         y: 'sharpness',
         r: 2,
@@ -148,9 +162,6 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilitie
       }),
     );
   }
-  const positive = plotted.every((v) => v > 0);
-  const spread = positive ? Math.max(...plotted) / Math.min(...plotted) : 0;
-  const log = positive && spread >= 10;
   return renderPlot({
     width: WIDTH,
     height: HEIGHT,
@@ -160,6 +171,46 @@ export function sharpnessFigure(steps: StepsRow[], runs: RunsRow[], instabilitie
     color: etaColour(colourRuns(runs, infos)),
     marks,
   });
+}
+
+/** Points per run a line keeps at most (decimate). */
+export const LINE_POINTS = 800;
+/** Hoverable sample dots per run in the sharpness figure (each carries a title; λmax is sampled every step on W-reg/SRC). */
+const HOVER_POINTS = 120;
+
+/**
+ * At most about `max` rows of a step-sorted series for drawing a line: the rows split into max/2 buckets,
+ * each keeping its smallest and largest value (in step order), so spikes survive; the first and last rows stay.
+ */
+export function decimate<T extends { step: number }>(rows: readonly T[], max: number, value: (row: T) => number): T[] {
+  if (rows.length <= max) return [...rows];
+  const buckets = Math.max(1, Math.floor(max / 2));
+  const out: T[] = [rows[0]!];
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor((b * rows.length) / buckets);
+    const to = Math.floor(((b + 1) * rows.length) / buckets);
+    let lo = from;
+    let hi = from;
+    for (let i = from; i < to; i++) {
+      if (value(rows[i]!) < value(rows[lo]!)) lo = i;
+      if (value(rows[i]!) > value(rows[hi]!)) hi = i;
+    }
+    for (const i of lo <= hi ? [lo, hi] : [hi, lo]) if (out[out.length - 1] !== rows[i]) out.push(rows[i]!);
+  }
+  if (out[out.length - 1] !== rows[rows.length - 1]) out.push(rows[rows.length - 1]!);
+  return out;
+}
+
+/**
+ * The run whose instabilities a figure shades: the constant-η, non-diverged run with the most instabilities
+ * (ties: the larger η, then the name); undefined when no run has any.
+ */
+export function highlightRun(runs: readonly RunsRow[], instabilities: readonly InstabilitiesRow[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const e of instabilities) counts.set(e.run, (counts.get(e.run) ?? 0) + 1);
+  const candidates = runs.filter((r) => r.schedule === 'constant' && !r.diverged && (counts.get(r.run) ?? 0) > 0);
+  candidates.sort((a, b) => counts.get(b.run)! - counts.get(a.run)! || b.eta - a.eta || a.run.localeCompare(b.run));
+  return candidates[0]?.run;
 }
 
 /** Fill colours of the heating (loss rising, λmax above 2/η) and cooling (loss falling back) phases. */
@@ -174,7 +225,7 @@ interface Band {
 }
 
 /** The heating and cooling bands of one run's instabilities, as two rect marks tagged with the run. */
-function instabilityBands(info: RunInfo, instabilities: InstabilitiesRow[], steps: StepsRow[]): Plot.Markish[] {
+export function instabilityBands(info: RunInfo, instabilities: InstabilitiesRow[], steps: StepsRow[]): Plot.Markish[] {
   const own = instabilities.filter((r) => r.run === info.run && isFiniteNumber(r.start) && isFiniteNumber(r.peak));
   if (own.length === 0) return [];
   const last = lastStepOf(steps) ?? Math.max(...own.map((r) => r.end ?? r.peak));
@@ -184,7 +235,8 @@ function instabilityBands(info: RunInfo, instabilities: InstabilitiesRow[], step
     .filter((b) => b.x2 > b.x1);
   const what = (b: Band) =>
     `${runLabel(info)}\ninstability ${b.row.index}: loss ${formatNumber(b.row.loss_before)} → ${formatNumber(b.row.peak_loss)}\n` +
-    `λmax before ${formatNumber(b.row.sharpness_before)}, at peak ${formatNumber(b.row.sharpness_peak)}, after ${formatNumber(b.row.sharpness_after)}`;
+    `λmax above 2/η from step ${formatNumber(b.row.up_crossing)}, back under at ${formatNumber(b.row.down_crossing)}\n` +
+    `λmax peak ${formatNumber(b.row.sharpness_peak)} (step ${formatNumber(b.row.sharpness_peak_step)}), trough ${formatNumber(b.row.sharpness_trough)} (step ${formatNumber(b.row.sharpness_trough_step)})`;
   return [
     Plot.rect(heating, {
       x1: 'x1',
@@ -244,7 +296,8 @@ export function edgeOfStabilityFigure(steps: StepsRow[], runs: RunsRow[]): strin
   ];
   for (const info of drawn) {
     const rows = points.get(info.run)!;
-    marks.push(Plot.line(rows, { x: 'step', y: 'ratio', stroke: runColour(info), strokeWidth: 1.5, clip: true, title: () => runLabel(info), ...tagged('eos', info) }));
+    // Decimated like the sharpness lines: λmax every step would put 2,000–20,000 points per run in the page.
+    marks.push(Plot.line(decimate(rows, LINE_POINTS, (p) => p.ratio), { x: 'step', y: 'ratio', stroke: runColour(info), strokeWidth: 1.5, clip: true, title: () => runLabel(info), ...tagged('eos', info) }));
     marks.push(
       Plot.dot(thin(rows, 300), {
         x: 'step',

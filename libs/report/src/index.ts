@@ -5,25 +5,33 @@
  */
 export type {
   ClaimsRow,
+  CoolingInstabilityRow,
+  CoolingRow,
   DensityRow,
   DisplacementRow,
+  DropFamiliesRow,
   EffectiveRow,
   FlatteningRow,
   InstabilitiesRow,
+  InstabilitySensitivityRow,
   KlayerRow,
+  LongHorizonRow,
   OverlapsRow,
   PerturbationsRow,
+  PowerCheckRow,
   RunsRow,
   SpectraRow,
   StepsRow,
   TraceRow,
 } from './rows.ts';
 export { lossFigure, sharpnessFigure, edgeOfStabilityFigure, spectrumFigure, klayerFigure } from './figures.ts';
-export { densityFigure, effectiveFigure, outlierCountFigure, traceFigure, klayerErrorFigure } from './spectral.ts';
+export { bottomEigenvalueFigure, bottomRatioFigure, densityFigure, effectiveFigure, effectiveFullFigure, outlierCountFigure, traceFigure, klayerErrorFigure } from './spectral.ts';
 export { overlapHeatmapFigure, baselineOverlapFigure, instabilityOverlapFigure, displacementFigure } from './shift.ts';
-export { flatteningFigure } from './flattening.ts';
+export { dropFamilyNames, flatteningFigure, flatteningSection, flatteningStatement } from './flattening.ts';
+export { coolingFigure, coolingInstabilityTable, phaseSummaries, phaseSummaryTable } from './cooling.ts';
 export { perturbationHeatmapFigure } from './perturbations.ts';
-export { instabilityTable } from './instabilities.ts';
+export { instabilityTable, powerCheckTable } from './instabilities.ts';
+export { alongRunFigure, instabilityDetailFigure, longHorizonFigure, sensitivityFigure } from './instability-figures.ts';
 export { renderExperimentPage, renderFigure, type ExperimentPageInput } from './page.ts';
 export { renderSiteIndex, writeExperimentReport, publishSite, checkSiteLinks, type SiteIndexEntry } from './site.ts';
 export { escapeHtml, formatNumber } from './html.ts';

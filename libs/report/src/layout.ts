@@ -52,6 +52,7 @@ tr.lrs-dim { opacity: .35; }
 tr.lrs-selected { background: #eef5fb; }
 .lrs-js tr[data-run] { cursor: pointer; }
 .lrs-swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: .4em; vertical-align: -1px; }
+.lrs-pair { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
 .lrs-badge { display: inline-block; padding: 0 .5em; border-radius: 3px; font-size: .8rem; font-weight: 600; color: #fff; white-space: nowrap; }
 .lrs-pass { background: var(--pass); } .lrs-fail { background: var(--fail); } .lrs-not-run, .lrs-skipped { background: var(--notrun); } .lrs-inconclusive { background: var(--inconclusive, #b7791f); }
 .lrs-ok { background: var(--accent); }

@@ -5,15 +5,15 @@ import { sampleExperiment } from './testing/sample.ts';
 import { parse } from './testing/dom.ts';
 
 const SECTIONS = [
-  'loss', 'sharpness', 'eos', 'instabilities', 'spectra', 'effective', 'klayer', 'flattening', 'shift', 'perturbations',
+  'loss', 'sharpness', 'eos', 'instabilities', 'spectra', 'bottom', 'effective', 'klayer', 'along-run', 'long-horizon', 'flattening', 'shift', 'perturbations',
   'extra', 'runs', 'checks', 'downloads', 'provenance',
 ];
 /** The sections drawn from the landscape tables, left out when their table is. */
-const LANDSCAPE = ['eos', 'instabilities', 'effective', 'flattening', 'shift', 'perturbations'];
+const LANDSCAPE = ['eos', 'instabilities', 'effective', 'along-run', 'long-horizon', 'flattening', 'shift', 'perturbations'];
 
 /** The sample without any of the landscape tables. */
 function withoutLandscape(input: ExperimentPageInput): ExperimentPageInput {
-  const { instabilities, density, trace, overlaps, displacement, flattening, effective, perturbations, klayer, classes, ...rest } = input;
+  const { instabilities, instabilitySensitivity, powerCheck, longHorizon, density, trace, overlaps, displacement, flattening, dropFamilies, effective, perturbations, klayer, classes, ...rest } = input;
   return rest;
 }
 
@@ -41,9 +41,13 @@ describe('renderExperimentPage', () => {
 
   test('gives every figure its plot, with marks, and a caption saying how to read it', () => {
     const figures = [...doc.querySelectorAll('main figure.lrs-figure')];
-    // loss, sharpness, eos; a spectrum and a density per run; N_eff, m, trace; two k-layer figures; flattening;
-    // two heat maps, baseline, instability overlaps, displacement; a perturbation figure per run that did not diverge; the extra section.
-    expect(figures.length).toBe(3 + 2 * runCount + 3 + 2 + 1 + 5 + nonDiverged + 1);
+    // loss, sharpness and its highlighted run in detail, eos; the threshold sweep; a spectrum and a density per run; the bottom end
+    // (λ_min and |λ_min|/λmax in one figure); N_eff (top-M and whole spectrum), m, trace; two k-layer figures; along-run flattening;
+    // the long horizon; flattening; two heat maps, baseline, instability overlaps, displacement; a perturbation figure per run that
+    // did not diverge; the extra section.
+    expect(figures.length).toBe(4 + 1 + 2 * runCount + 1 + 4 + 2 + 1 + 1 + 1 + 5 + nonDiverged + 1);
+    expect(doc.querySelectorAll('#bottom svg.lrs-plot')).toHaveLength(2);
+    expect(doc.querySelectorAll('#bottom g[data-role="lambda-min"]').length).toBeGreaterThan(0);
     for (const figure of figures) {
       const svg = figure.querySelector('svg.lrs-plot');
       expect(svg, figure.textContent!).not.toBeNull();
@@ -56,8 +60,16 @@ describe('renderExperimentPage', () => {
   });
 
   test('shades the instabilities on the sharpness figure and tables them', () => {
-    expect(doc.querySelectorAll('#sharpness g[data-role="heating"] rect').length).toBe(input.instabilities!.length);
-    expect(doc.querySelector('#sharpness figcaption')!.textContent).toMatch(/red is a heating phase/);
+    // Only the highlighted run's: the constant-η run with the most instabilities (eta-0.1; eta-0.3 diverged).
+    const highlighted = input.instabilities!.filter((e) => e.run === 'eta-0.1').length;
+    expect(highlighted).toBeGreaterThan(0);
+    expect(doc.querySelectorAll('#sharpness figure:first-of-type g[data-role="heating"] rect').length).toBe(highlighted);
+    expect(new Set([...doc.querySelectorAll('#sharpness g[data-role="heating"]')].map((g) => g.getAttribute('data-run')))).toEqual(new Set(['eta-0.1']));
+    expect(doc.querySelector('#sharpness figcaption')!.textContent).toMatch(/instabilities of run eta-0\.1 only .* red is a heating phase/);
+    // The second figure shows that run alone, with its crossings of 2/η.
+    expect(doc.querySelectorAll('#sharpness g[data-role="up-crossing"] path').length).toBe(highlighted);
+    const configured = parse(renderExperimentPage({ ...input, highlightRun: 'drop-0.1-0.01-t300' }));
+    expect(new Set([...configured.querySelectorAll('#sharpness g[data-role="heating"]')].map((g) => g.getAttribute('data-run')))).toEqual(new Set(['drop-0.1-0.01-t300']));
     expect(doc.querySelectorAll('#instabilities table.lrs-instabilities tbody tr[data-run]')).toHaveLength(input.instabilities!.length);
   });
 
@@ -86,13 +98,13 @@ describe('renderExperimentPage', () => {
 
   test('leaves out a landscape section whose table is absent or empty', () => {
     const bare = parse(renderExperimentPage({ ...withoutLandscape(input), extraSections: [] }));
-    expect([...bare.querySelectorAll('main > section')].map((s) => s.id)).toEqual(['loss', 'sharpness', 'eos', 'spectra', 'klayer', 'runs', 'checks', 'downloads', 'provenance']);
+    expect([...bare.querySelectorAll('main > section')].map((s) => s.id)).toEqual(['loss', 'sharpness', 'eos', 'spectra', 'bottom', 'klayer', 'runs', 'checks', 'downloads', 'provenance']);
     expect(bare.querySelectorAll('#sharpness g[data-role="heating"]')).toHaveLength(0);
     const empty = parse(
       renderExperimentPage({
         ...input,
         extraSections: [],
-        instabilities: [], density: [], trace: [], overlaps: [], displacement: [], flattening: [], effective: [], perturbations: [], klayer: [],
+        instabilities: [], instabilitySensitivity: [], powerCheck: [], longHorizon: [], density: [], trace: [], overlaps: [], displacement: [], flattening: [], dropFamilies: [], effective: [], perturbations: [], klayer: [],
       }),
     );
     const ids = [...empty.querySelectorAll('main > section')].map((s) => s.id);

@@ -1,44 +1,53 @@
 /** The experiment page: figures, runs, reproduction checks, downloads and provenance in one static HTML file. */
 import {
   baselineOverlapCaption,
+  coolingCaption,
+  COOLING_PHASE_NOTE,
+  COOLING_PREDICTION,
+  COOLING_TABLE_NOTE,
   densityCaption,
   DISPLACEMENT_CAPTION,
   EFFECTIVE_CAPTION,
   EOS_CAPTION,
   FLATTENING_CAPTION,
   INSTABILITY_OVERLAP_CAPTION,
-  INSTABILITY_TABLE_NOTE,
   klayerErrorCaption,
   outlierCountCaption,
   overlapHeatmapCaption,
   perturbationCaption,
-  SHARPNESS_BANDS_SENTENCE,
   TRACE_CAPTION,
 } from './captions.ts';
-import { edgeOfStabilityFigure, klayerFigure, lossFigure, scopeLabel, sharpnessFigure, spectrumFigure } from './figures.ts';
-import { flatteningFigure } from './flattening.ts';
+import { edgeOfStabilityFigure, klayerFigure, lossFigure, scopeLabel, spectrumFigure } from './figures.ts';
+import { coolingFigure, coolingInstabilityTable, phaseSummaryTable } from './cooling.ts';
+import { flatteningSection } from './flattening.ts';
 import { escapeHtml, formatNumber, formatSeconds, html, raw } from './html.ts';
-import { instabilityTable } from './instabilities.ts';
+import { alongRunSection, instabilitiesSection, longHorizonSection, sharpnessSection } from './instability-sections.ts';
 import { documentShell } from './layout.ts';
 import { isRegression, perturbationHeatmapFigure } from './perturbations.ts';
-import { etaColourOf, etaKey, isColourable, isFiniteNumber, lastStepOf } from './plot.ts';
+import { etaColourOf, etaKey, isColourable, isFiniteNumber, isNoData, lastStepOf } from './plot.ts';
 import type {
   ClaimsRow,
+  CoolingInstabilityRow,
+  CoolingRow,
   DensityRow,
   DisplacementRow,
+  DropFamiliesRow,
   EffectiveRow,
   FlatteningRow,
   InstabilitiesRow,
+  InstabilitySensitivityRow,
   KlayerRow,
+  LongHorizonRow,
   OverlapsRow,
   PerturbationsRow,
+  PowerCheckRow,
   RunsRow,
   SpectraRow,
   StepsRow,
   TraceRow,
 } from './rows.ts';
 import { baselineOverlapFigure, baselineRunOf, displacementFigure, instabilityOverlapFigure, overlapHeatmapFigure } from './shift.ts';
-import { densityFigure, effectiveFigure, klayerErrorFigure, outlierCountFigure, traceFigure } from './spectral.ts';
+import { bottomEigenvalueFigure, bottomRatioFigure, densityFigure, effectiveFigure, effectiveFullFigure, klayerErrorFigure, outlierCountFigure, traceFigure } from './spectral.ts';
 
 export interface ExperimentPageInput {
   experiment: string;
@@ -54,14 +63,24 @@ export interface ExperimentPageInput {
    * empty is left out of the page.
    */
   instabilities?: InstabilitiesRow[];
+  /** The detector-threshold sweep, the power-estimate check and the long-horizon rows (instability-sections.ts). */
+  instabilitySensitivity?: InstabilitySensitivityRow[];
+  powerCheck?: PowerCheckRow[];
+  longHorizon?: LongHorizonRow[];
+  /** The run whose instabilities the sharpness figures shade (config report.highlightRun); left out: the constant-η run with the most. */
+  highlightRun?: string;
   density?: DensityRow[];
   trace?: TraceRow[];
   overlaps?: OverlapsRow[];
   displacement?: DisplacementRow[];
   flattening?: FlatteningRow[];
+  dropFamilies?: DropFamiliesRow[];
   effective?: EffectiveRow[];
   perturbations?: PerturbationsRow[];
   klayer?: KlayerRow[];
+  /** The cooling diagnostics (open question 2): the section is shown where instabilities were selected. */
+  cooling?: CoolingRow[];
+  coolingInstabilities?: CoolingInstabilityRow[];
   /** Number of classes C of a classification experiment, shown beside the outlier count m. */
   classes?: number;
   /** Sections added by later analyses; `html` is trusted markup (use `renderFigure` for a figure with its caption). */
@@ -90,7 +109,7 @@ export function renderFigure(figureHtml: string, caption: string, attributes: Re
 
 /** Ids of the page's own sections (and of its controls), reserved whether or not a section is shown. */
 const RESERVED_IDS = new Set([
-  'loss', 'sharpness', 'eos', 'instabilities', 'spectra', 'effective', 'klayer', 'flattening', 'shift', 'perturbations',
+  'loss', 'sharpness', 'eos', 'instabilities', 'sensitivity', 'power-check', 'along-run', 'long-horizon', 'spectra', 'bottom', 'effective', 'klayer', 'flattening', 'shift', 'perturbations', 'cooling',
   'runs', 'checks', 'downloads', 'provenance', 'lrs-run-control', 'lrs-run-select',
 ]);
 
@@ -102,21 +121,31 @@ export function renderExperimentPage(input: ExperimentPageInput): string {
     }
   }
   const runs = [...input.runs].sort((a, b) => a.eta - b.eta || a.run.localeCompare(b.run));
+  // The figures of the top of the spectrum read the top end; the bottom end has its own section.
+  const spectra = input.spectra.filter((r) => r.end === 'top');
+  const bottom = input.spectra.filter((r) => r.end === 'bottom');
   const instabilities = input.instabilities ?? [];
   const eos = edgeOfStabilityFigure(input.steps, input.runs);
-  const sharpnessCaption = instabilities.length ? `${SHARPNESS_CAPTION} ${SHARPNESS_BANDS_SENTENCE}` : SHARPNESS_CAPTION;
+  const instabilityInput = {
+    runs: input.runs, steps: input.steps, claims: input.claims, instabilities, instabilitySensitivity: input.instabilitySensitivity ?? [],
+    powerCheck: input.powerCheck ?? [], longHorizon: input.longHorizon ?? [], highlightRun: input.highlightRun,
+  };
   const optional = (id: string, title: string, body: string | null) => (body === null ? [] : [{ id, title, html: body }]);
   const sections: { id: string; title: string; html: string }[] = [
     { id: 'loss', title: 'Training loss', html: renderFigure(lossFigure(input.steps, input.runs), LOSS_CAPTION) },
-    { id: 'sharpness', title: 'Sharpness and the 2/η threshold', html: renderFigure(sharpnessFigure(input.steps, input.runs, instabilities), sharpnessCaption) },
+    { id: 'sharpness', title: 'Sharpness and the 2/η threshold', html: sharpnessSection(instabilityInput, renderFigure, SHARPNESS_CAPTION) },
     ...optional('eos', 'Edge of stability: λmax against 2/η', isNoData(eos) ? null : renderFigure(eos, EOS_CAPTION)),
-    ...optional('instabilities', 'Instabilities', instabilities.length ? `${instabilityTable(instabilities, input.runs)}<p class="lrs-note">${escapeHtml(INSTABILITY_TABLE_NOTE)}</p>` : null),
-    { id: 'spectra', title: 'Hessian spectra at checkpoints', html: spectraSection(input.spectra, runs) + densitySection(input.density ?? [], input.spectra, runs) },
+    ...optional('instabilities', 'Instabilities', instabilitiesSection(instabilityInput, renderFigure)),
+    { id: 'spectra', title: 'Hessian spectra at checkpoints', html: spectraSection(spectra, runs) + densitySection(input.density ?? [], spectra, runs) },
+    ...optional('bottom', 'The bottom of the spectrum: negative curvature', bottom.length ? bottomSection(input.spectra, input.runs) : null),
     ...optional('effective', 'Effective parameters and outliers', effectiveSection(input, runs)),
-    { id: 'klayer', title: 'k-layer approximation', html: klayerSection(input) },
-    ...optional('flattening', 'Landscape flattening', input.flattening?.length ? renderFigure(flatteningFigure(input.flattening, input.runs), FLATTENING_CAPTION) : null),
+    { id: 'klayer', title: 'k-layer approximation', html: klayerSection({ ...input, spectra }) },
+    ...optional('along-run', 'Along-run flattening: the worst-case sharpness of each instability', alongRunSection(instabilityInput, renderFigure)),
+    ...optional('long-horizon', 'Long horizon (open question 1): does the worst-case sharpness keep falling?', longHorizonSection(instabilityInput, renderFigure)),
+    ...optional('flattening', 'Delayed drops: landscape flattening', flatteningSection(input.flattening ?? [], input.dropFamilies ?? [], input.runs, renderFigure, FLATTENING_CAPTION)),
     ...optional('shift', 'Landscape shift', shiftSection(input.overlaps ?? [], input.displacement ?? [], runs)),
     ...optional('perturbations', 'Output-space role of the top directions', perturbationSection(input.perturbations ?? [], runs, input.classes)),
+    ...optional('cooling', 'The cooling phase: self-stabilisation', coolingSection(input.cooling ?? [], input.coolingInstabilities ?? [], runs, input.claims)),
     ...(input.extraSections ?? []),
   ];
   const tail = [
@@ -153,6 +182,28 @@ const SHARPNESS_CAPTION =
   'Gradient descent on a quadratic diverges along any direction whose curvature exceeds 2/η, so sharpness climbing to its threshold and hovering there is the edge of stability, and sharpness above it goes with a loss spike. ' +
   'The y axis turns logarithmic when the values span more than a decade.';
 
+/**
+ * Open question 2: the prediction, its verdict (the claims table's row), the per-instability and per-phase
+ * summaries, and one figure per replayed instability; null where none was selected.
+ */
+function coolingSection(rows: CoolingRow[], instabilities: CoolingInstabilityRow[], runs: RunsRow[], claims: ClaimsRow[]): string | null {
+  if (!instabilities.length) return null;
+  const claim = claims.find((c) => c.id === 'cooling-self-stabilisation');
+  const verdict = claim
+    ? html`<p class="lrs-verdict" data-verdict="${claim.verdict}"><strong>Verdict: ${claim.verdict}</strong> (measured ${formatNumber(claim.measured)}; expected ${claim.expected}). ${claim.detail}</p>`
+    : '';
+  const etaOf = (run: string) => runs.find((r) => r.run === run)?.eta ?? null;
+  const figures = instabilities
+    .filter((i) => i.status === 'computed' || i.status === 'truncated')
+    .map((i) => renderFigure(coolingFigure(rows, i), coolingCaption(i.run, i.instability, etaOf(i.run), i.start, i.end), { 'data-run': i.run }));
+  return (
+    `<p class="lrs-note">${escapeHtml(COOLING_PREDICTION)}</p>${verdict}` +
+    `${coolingInstabilityTable(instabilities, runs)}<p class="lrs-note">${escapeHtml(COOLING_TABLE_NOTE)}</p>` +
+    `${phaseSummaryTable(rows, instabilities)}<p class="lrs-note">${escapeHtml(COOLING_PHASE_NOTE)}</p>` +
+    figures.join('')
+  );
+}
+
 function klayerCaption(spectra: SpectraRow[]): string {
   const scopes = [...new Set(spectra.map((r) => r.scope).filter((s) => s !== 'full'))];
   const which = scopes.length ? ` Panels: ${scopes.map(scopeLabel).join(', ')}.` : '';
@@ -183,11 +234,6 @@ function spectraSection(spectra: SpectraRow[], runs: RunsRow[]): string {
     return renderFigure(spectrumFigure(spectra, run, 'full'), caption, { class: 'lrs-run-figure', 'data-run': run, 'data-eta': etaKey(info ? info.eta : null) });
   });
   return `<div class="lrs-grid">${figures.join('')}</div>`;
-}
-
-/** True for the markup of a figure function that had nothing to draw. */
-function isNoData(markup: string): boolean {
-  return markup.startsWith('<p class="lrs-nodata"');
 }
 
 /** One figure per run that has rows, in the order of the runs table, each shown or hidden by the η selector. */
@@ -226,6 +272,7 @@ function effectiveSection(input: ExperimentPageInput, runs: RunsRow[]): string |
   const parts: string[] = [];
   if (effective.length) {
     parts.push(renderFigure(effectiveFigure(effective, input.runs), EFFECTIVE_CAPTION));
+    if (effective.some((r) => isFiniteNumber(r.n_eff_full))) parts.push(renderFigure(effectiveFullFigure(effective, input.runs), EFFECTIVE_FULL_CAPTION));
     parts.push(outlierCountStatement(effective, runs, classes));
     parts.push(renderFigure(outlierCountFigure(effective, input.runs, classes), outlierCountCaption(classes)));
   }
@@ -325,6 +372,18 @@ function runSelector(runs: RunsRow[]): string {
 </div>`;
 }
 
+const EFFECTIVE_FULL_CAPTION =
+  'N_eff over the whole spectrum, Σ |λ|/(|λ| + α) with the same α = 0.5·λmax, estimated by stochastic Lanczos quadrature (tr f(H) from the Gauss nodes and weights of the SLQ probes), one line per run. ' +
+  'Rings: the exact value from the dense Hessian where it was computed (final checkpoints of small nets), which checks the estimate. ' +
+  'The top-M sum above misses the bulk; this one counts it (the first author’s definition sums over every eigenvalue), so it is larger where the bulk is wide.';
+const BOTTOM_CAPTION =
+  'Left: λ_min, the most negative eigenvalue of the full Hessian (Lanczos on λmax·I − H, to the top’s relative tolerance, relative to λmax), at each checkpoint, one line per run coloured by η. ' +
+  'Right: |λ_min| / λmax, the size of the negative curvature next to the sharpest direction. Compare the checkpoints around the instabilities of the sharpness figure: later work of the same authors reports |λ_min| growing during instabilities.';
+
+function bottomSection(spectra: SpectraRow[], runs: RunsRow[]): string {
+  return renderFigure(`<div class="lrs-pair">${bottomEigenvalueFigure(spectra, runs)}${bottomRatioFigure(spectra, runs)}</div>`, BOTTOM_CAPTION);
+}
+
 function runsTable(runs: RunsRow[]): string {
   if (runs.length === 0) return '<p class="lrs-note">No runs recorded.</p>';
   const rows = runs.map((r) => {
@@ -334,13 +393,13 @@ function runsTable(runs: RunsRow[]): string {
 <td><span class="lrs-swatch" style="background:${etaColourOf(runs, r.eta)}"></span><code>${r.run}</code></td>
 <td class="num">${formatNumber(r.eta)}</td><td class="num">${formatNumber(threshold)}</td><td>${r.schedule}</td><td class="num">${r.seed}</td>
 <td class="num">${r.steps}</td><td>${r.diverged ? 'yes' : 'no'}</td><td class="num">${formatNumber(r.final_loss)}</td>
-<td class="num">${formatNumber(r.final_sharpness)}</td><td class="num">${formatNumber(ratio)}</td><td class="num">${formatSeconds(r.seconds)}</td><td>${r.backend}</td></tr>`;
+<td class="num">${formatNumber(r.final_sharpness)}</td><td class="num">${formatNumber(ratio)}</td><td class="num">${formatNumber(r.initial_regime)}</td><td class="num">${formatSeconds(r.seconds)}</td><td>${r.backend}</td></tr>`;
   });
   return html`<div class="lrs-table-wrap"><table class="lrs-runs">
 <thead><tr><th>run</th><th class="num">η</th><th class="num">2/η</th><th>schedule</th><th class="num">seed</th><th class="num">steps</th><th>diverged</th>
-<th class="num">final loss</th><th class="num">final λmax</th><th class="num">λmax / (2/η)</th><th class="num">time</th><th>backend</th></tr></thead>
+<th class="num">final loss</th><th class="num">final λmax</th><th class="num">λmax / (2/η)</th><th class="num">η·λmax(θ₀)/2</th><th class="num">time</th><th>backend</th></tr></thead>
 <tbody>${rows.map(raw)}</tbody></table></div>
-<p class="lrs-note">One row per training run. λmax / (2/η) is the final sharpness as a fraction of the stability threshold (constant schedules only): near 1 is the edge of stability.</p>`;
+<p class="lrs-note">One row per training run. λmax / (2/η) is the final sharpness as a fraction of the stability threshold (constant schedules only): near 1 is the edge of stability. η·λmax(θ₀)/2 is the run’s regime at the start: below 1 it starts stable and must sharpen to reach 2/η; above 1 it starts beyond its threshold and catapults at once.</p>`;
 }
 
 const VERDICT_TEXT: Record<ClaimsRow['verdict'], string> = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive', 'not-run': 'not run' };

@@ -5,24 +5,27 @@ import type { PerturbationsRow } from './rows.ts';
 import { marksOf, parse } from './testing/dom.ts';
 
 const classification: PerturbationsRow[] = [0, 50].flatMap((step) =>
-  [1, 2, 3].flatMap((direction) => [0, 1, 2, 3].map((c) => ({ run: 'a', step, direction, class_or_x: c, delta: c === direction ? 1 : c === 0 ? 0 : -1 }))),
+  // rms 2 on the direction's own class, 0 on class 0, 1 elsewhere; the mean cancels on class 0 of u3.
+  [1, 2, 3].flatMap((direction) => [0, 1, 2, 3].map((c) => ({ run: 'a', step, direction, class_or_x: c, delta: c === direction ? 1 : c === 0 ? 0 : -1, rms: c === direction ? 2 : c === 0 ? 0 : 1 }))),
 );
 const regression: PerturbationsRow[] = [1, 2].flatMap((direction) =>
-  Array.from({ length: 41 }, (_, i) => ({ run: 'r', step: 10, direction, class_or_x: -4 + i / 5, delta: Math.sin(direction * (-4 + i / 5)) })),
+  Array.from({ length: 41 }, (_, i) => ({ run: 'r', step: 10, direction, class_or_x: -4 + i / 5, delta: Math.sin(direction * (-4 + i / 5)), rms: Math.abs(Math.sin(direction * (-4 + i / 5))) })),
 );
 
 describe('perturbationHeatmapFigure', () => {
-  test('draws a direction × class cell for each value at the last checkpoint, on a diverging scale centred at 0', () => {
+  test('draws a direction × class cell of the RMS change for each value at the last checkpoint, on a sequential scale from 0', () => {
     const doc = parse(perturbationHeatmapFigure(classification, 'a'));
     const cells = marksOf(doc, 'perturbation-cell');
     expect(cells).toHaveLength(12);
     expect(cells.every((c) => c.querySelector('title')!.textContent!.includes('step 50'))).toBe(true);
-    const fillOf = (delta: number) => cells.find((c) => c.querySelector('title')!.textContent!.endsWith(`Δ output ${delta}`))!.getAttribute('fill');
-    const scale = Plot.scale({ color: { type: 'diverging', pivot: 0, symmetric: true, scheme: 'rdbu', domain: [-1, 1] } });
-    expect(fillOf(0)).toBe(String(scale.apply(0))); // white: no change
+    const fillOf = (rms: number) => cells.find((c) => c.querySelector('title')!.textContent!.includes(`RMS Δ output ${rms}\n`))!.getAttribute('fill');
+    const scale = Plot.scale({ color: { type: 'linear', scheme: 'blues', domain: [0, 2] } });
+    expect(fillOf(0)).toBe(String(scale.apply(0)));
     expect(fillOf(1)).toBe(String(scale.apply(1)));
-    expect(fillOf(-1)).toBe(String(scale.apply(-1)));
-    expect(fillOf(1)).not.toBe(fillOf(-1));
+    expect(fillOf(2)).toBe(String(scale.apply(2)));
+    expect(fillOf(2)).not.toBe(fillOf(1));
+    // The signed mean stays in the hover text.
+    expect(cells.some((c) => c.querySelector('title')!.textContent!.endsWith('mean Δ output -1'))).toBe(true);
     const rows = [...doc.querySelectorAll('g[aria-label="y-axis tick label"] text')].map((t) => t.textContent);
     expect(rows).toEqual(['u1', 'u2', 'u3']);
     expect(marksOf(doc, 'perturbation-value')).toHaveLength(12); // few cells: values written in them

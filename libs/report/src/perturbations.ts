@@ -1,6 +1,7 @@
 /**
- * The output-space role of the top eigendirections (docs/architecture.md, "Science definitions as implemented"): the change `delta` of each class's
- * output (classification) or of the output at each input x (regression) when θ moves along u_i.
+ * The output-space role of the top eigendirections (docs/architecture.md, "Science definitions as
+ * implemented"): how strongly each class's output moves (classification: the RMS over examples, which
+ * opposite responses cannot cancel) or how the output at each input x moves (regression) when θ moves along u_i.
  */
 import * as Plot from '@observablehq/plot';
 import { thin } from './figures.ts';
@@ -21,9 +22,9 @@ export function isRegression(rows: readonly { class_or_x: number }[]): boolean {
 }
 
 /**
- * One run at one checkpoint (default: its last with perturbations): a direction × class heat map of
- * delta on a diverging scale centred at 0 (red negative, blue positive); for a regression, one line
- * of delta against x per direction instead.
+ * One run at one checkpoint (default: its last with perturbations): a direction × class heat map of the RMS
+ * over examples of the change of each class's output (a sequential scale from 0; the signed mean in the
+ * hover text); for a regression, one line of delta against x per direction instead.
  */
 export function perturbationHeatmapFigure(perturbations: PerturbationsRow[], run: string, step?: number): string {
   const own = perturbations.filter((r) => r.run === run && isFiniteNumber(r.delta) && isFiniteNumber(r.class_or_x));
@@ -33,7 +34,9 @@ export function perturbationHeatmapFigure(perturbations: PerturbationsRow[], run
   if (rows.length === 0) return noData(`no output perturbations for run ${run} at step ${at}.`);
   const directions = [...new Set(rows.map((r) => r.direction))];
   const regression = isRegression(rows);
-  const title = (r: PerturbationsRow) => `${run} · step ${at}\ndirection u${r.direction}\n${regression ? 'x' : 'class'} ${formatNumber(r.class_or_x)}\nΔ output ${formatNumber(r.delta)}`;
+  const title = (r: PerturbationsRow) =>
+    `${run} · step ${at}\ndirection u${r.direction}\n${regression ? 'x' : 'class'} ${formatNumber(r.class_or_x)}\n` +
+    (regression ? `Δ output ${formatNumber(r.delta)}` : `RMS Δ output ${formatNumber(r.rms)}\nmean Δ output ${formatNumber(r.delta)}`);
   if (regression) {
     return renderPlot({
       width: 560,
@@ -50,7 +53,7 @@ export function perturbationHeatmapFigure(perturbations: PerturbationsRow[], run
     });
   }
   const classes = [...new Set(rows.map((r) => r.class_or_x))].sort((a, b) => a - b);
-  const largest = Math.max(...rows.map((r) => Math.abs(r.delta)));
+  const largest = Math.max(...rows.map((r) => r.rms));
   const few = classes.length * directions.length <= 120;
   return renderPlot({
     width: Math.min(560, 120 + classes.length * 48),
@@ -59,17 +62,17 @@ export function perturbationHeatmapFigure(perturbations: PerturbationsRow[], run
     marginBottom: 40,
     x: { type: 'band', domain: classes, label: 'class' },
     y: { type: 'band', domain: directions, label: 'direction', tickFormat: (d: number) => `u${d}` },
-    color: { type: 'diverging', pivot: 0, symmetric: true, scheme: 'rdbu', legend: true, label: 'Δ output', ...(largest > 0 ? {} : { domain: [-1, 1] }) },
+    color: { type: 'linear', scheme: 'blues', legend: true, label: 'RMS Δ output', domain: [0, largest > 0 ? largest : 1] },
     marks: [
-      Plot.cell(rows, { x: 'class_or_x', y: 'direction', fill: 'delta', inset: 0.5, title, ...tagged('perturbation-cell') }),
+      Plot.cell(rows, { x: 'class_or_x', y: 'direction', fill: 'rms', inset: 0.5, title, ...tagged('perturbation-cell') }),
       ...(few
         ? [
             Plot.text(rows, {
               x: 'class_or_x',
               y: 'direction',
-              text: (r: PerturbationsRow) => formatNumber(Number(r.delta.toPrecision(2))),
+              text: (r: PerturbationsRow) => formatNumber(Number(r.rms.toPrecision(2))),
               fontSize: 9,
-              fill: (r: PerturbationsRow) => (largest > 0 && Math.abs(r.delta) > 0.6 * largest ? 'white' : '#222'),
+              fill: (r: PerturbationsRow) => (largest > 0 && r.rms > 0.6 * largest ? 'white' : '#222'),
               ...tagged('perturbation-value'),
             }),
           ]

@@ -48,6 +48,11 @@ export function noData(what: string): string {
   return `<p class="lrs-nodata" role="note">No data: ${escapeHtml(what)}</p>`;
 }
 
+/** True for the markup of a figure function that had nothing to draw (what noData returns). */
+export function isNoData(markup: string): boolean {
+  return markup.startsWith('<p class="lrs-nodata"');
+}
+
 /**
  * Plot draws a continuous colour legend by painting a 256×1 canvas and inlining its PNG, which
  * jsdom cannot do. This shim records the colours painted and returns the same ramp as an SVG

@@ -93,7 +93,8 @@ describe.skipIf(!haveChromium)(suite, () => {
     }
     if (page === 'wreg/index.html') expect(figures.filter((f) => f.note)).toEqual([]);
     if (page === 'src/index.html') {
-      expect(figures.filter((f) => f.note)).toHaveLength(1); // the k-layer figure
+      // The k-layer figure, and the sweep's τ panels (in 80 steps no run has the 3 instabilities a τ needs).
+      expect(figures.filter((f) => f.note)).toHaveLength(2);
       expect(await tab.textContent('#checks')).toContain('No checks recorded');
     }
     // Colour legends (data: images) decode.
@@ -116,8 +117,8 @@ describe.skipIf(!haveChromium)(suite, () => {
       'outlier count': '#effective g[data-role="outlier-count"]',
       'trace': '#effective g[data-role="trace"]',
       'k-layer errors': '#klayer g[data-role="klayer-error"]',
-      'flattening along a run': '#flattening g[data-role="flattening"]',
-      'flattening by drop': '#flattening g[data-role="drop"]',
+      'delayed drops against the switch step': '#flattening g[data-role="unstable-continuation"], #flattening g[data-role="control-continuation"]',
+      'delayed drops, matched pairs': '#flattening g[data-role="pair"]',
       'overlap heat maps': '#shift g[data-role="overlap-cell"]',
       'overlap to the baseline': '#shift g[data-role="baseline-overlap"]',
       'overlap across instabilities': '#shift g[data-role="instability-overlap"]',
@@ -172,7 +173,7 @@ describe.skipIf(!haveChromium)(suite, () => {
         (els) => els.map((el) => ({ role: el.getAttribute('data-role') ?? el.tagName, opacity: Number(getComputedStyle(el).opacity) })),
       );
     const others = await landscape('eta-0.1');
-    expect(others.map((o) => o.role)).toEqual(expect.arrayContaining(['heating', 'eos', 'n-eff', 'klayer-error', 'flattening', 'overlap-cell', 'baseline-overlap', 'displacement', 'TR']));
+    expect(others.map((o) => o.role)).toEqual(expect.arrayContaining(['heating', 'eos', 'n-eff', 'klayer-error', 'unstable-continuation', 'overlap-cell', 'baseline-overlap', 'displacement', 'TR']));
     for (const o of others) expect(o.opacity, o.role).toBeLessThan(0.5);
     for (const o of await landscape('eta-0.03')) expect(o.opacity, o.role).toBe(1);
     expect(await tab.isVisible('#perturbations figure.lrs-run-figure[data-run="eta-0.03"]')).toBe(true);

@@ -16,19 +16,31 @@ export type SpectraRow = TableRow<'spectra'>;
 export type DensityRow = TableRow<'density'>;
 /** A Hutchinson estimate of the Hessian trace at one checkpoint (`trace` table). */
 export type TraceRow = TableRow<'trace'>;
-/** One instability of one run: heating from start to peak, cooling from peak to end (`instabilities` table). */
+/** One instability of one run (primary detector): heating from start to peak, cooling from peak to recovery (`end`) (`instabilities` table). */
 export type InstabilitiesRow = TableRow<'instabilities'>;
+/** One (detector, threshold, run) of the instability-detector sweep (`instability_sensitivity` table). */
+export type InstabilitySensitivityRow = TableRow<'instability_sensitivity'>;
+/** The power estimate of λmax against Lanczos inside or outside the instabilities of one run (`power_check` table). */
+export type PowerCheckRow = TableRow<'power_check'>;
+/** The late-training trend of one long run's per-instability sharpness (`long_horizon` table). */
+export type LongHorizonRow = TableRow<'long_horizon'>;
 /** Overlap of two top-m eigenspaces (`overlaps` table); `kind` says which pair it is. */
 export type OverlapsRow = TableRow<'overlaps'>;
 /** cos(θ_t − θ_0, θ^base_t − θ_0) at one step (`displacement` table). */
 export type DisplacementRow = TableRow<'displacement'>;
-/** One point of a flattening curve (`flattening` table): along a run, or one drop schedule. */
+/** One continuation of a drop family (`flattening` table): λmax at matched loss after a drop at t_switch. */
 export type FlatteningRow = TableRow<'flattening'>;
+/** One drop family and seed (`drop_families` table): settings, status and counts. */
+export type DropFamiliesRow = TableRow<'drop_families'>;
 /** N_eff and outlier count m at one checkpoint and scope (`effective` table). */
 export type EffectiveRow = TableRow<'effective'>;
 /** Change of one class's (or one input x's) output when θ moves along one eigendirection (`perturbations` table). */
 export type PerturbationsRow = TableRow<'perturbations'>;
 /** k-layer block against the full Hessian at one checkpoint and rank (`klayer` table). */
 export type KlayerRow = TableRow<'klayer'>;
+/** One replayed step of one selected instability with its float64 diagnostics (`cooling` table). */
+export type CoolingRow = TableRow<'cooling'>;
+/** One selected instability of the cooling diagnostics, or why it could not be replayed (`cooling_instabilities` table). */
+export type CoolingInstabilityRow = TableRow<'cooling_instabilities'>;
 /** One reproduction claim with its verdict on the real outputs (`claims` table). */
 export type ClaimsRow = TableRow<'claims'>;

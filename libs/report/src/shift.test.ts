@@ -5,12 +5,12 @@ import { baselineOverlapFigure, baselineRunOf, displacementFigure, instabilityOv
 import { marksOf, parse, yPixelOf } from './testing/dom.ts';
 
 function run(name: string, eta: number): RunsRow {
-  return { run: name, eta, schedule: 'constant', seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' };
+  return { run: name, eta, schedule: 'constant', seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' , initial_regime: null};
 }
 const runs = [run('base', 0.01), run('a', 0.1), run('b', 0.3)];
 
 function overlap(kind: OverlapsRow['kind'], runA: string, a: number, runB: string, b: number, value: number, scope = 'full'): OverlapsRow {
-  return { run_a: runA, step_a: a, run_b: runB, step_b: b, scope, m: 2, overlap: value, min_cos_angle: value / 2, kind };
+  return { run_a: runA, step_a: a, run_b: runB, step_b: b, scope, m: 2, overlap: value, min_cos_angle: value / 2, cos_rms_angle: value / 1.5, gap_a: 3, gap_b: 3, well_defined: true, kind };
 }
 
 describe('overlapHeatmapFigure', () => {

@@ -33,6 +33,8 @@ interface Cell {
   overlap: number;
   m: number;
   minCos: number;
+  cosRms: number;
+  wellDefined: boolean;
 }
 
 /**
@@ -44,9 +46,9 @@ export function overlapHeatmapFigure(overlaps: OverlapsRow[], run: string, scope
   const cells = new Map<string, Cell>();
   const key = (a: number, b: number) => `${a}\u0000${b}`;
   const own = overlaps.filter((r) => r.kind === 'step×step' && r.run_a === run && r.run_b === run && r.scope === scope && isFiniteNumber(r.overlap));
-  for (const r of own) cells.set(key(r.step_a, r.step_b), { a: r.step_a, b: r.step_b, overlap: r.overlap, m: r.m, minCos: r.min_cos_angle });
+  for (const r of own) cells.set(key(r.step_a, r.step_b), { a: r.step_a, b: r.step_b, overlap: r.overlap, m: r.m, minCos: r.min_cos_angle, cosRms: r.cos_rms_angle, wellDefined: r.well_defined });
   for (const r of own) {
-    if (!cells.has(key(r.step_b, r.step_a))) cells.set(key(r.step_b, r.step_a), { a: r.step_b, b: r.step_a, overlap: r.overlap, m: r.m, minCos: r.min_cos_angle });
+    if (!cells.has(key(r.step_b, r.step_a))) cells.set(key(r.step_b, r.step_a), { a: r.step_b, b: r.step_a, overlap: r.overlap, m: r.m, minCos: r.min_cos_angle, cosRms: r.cos_rms_angle, wellDefined: r.well_defined });
   }
   if (cells.size === 0) return noData(`no step × step eigenspace overlaps (${scope}) for run ${run}.`);
   const steps = [...new Set([...cells.values()].flatMap((c) => [c.a, c.b]))].sort((x, y) => x - y);
@@ -67,7 +69,7 @@ export function overlapHeatmapFigure(overlaps: OverlapsRow[], run: string, scope
         y: 'b',
         fill: 'overlap',
         inset: steps.length > 30 ? 0 : 0.5,
-        title: (c: Cell) => `${runLabel(info)}\nsteps ${c.a} and ${c.b}\noverlap ${formatNumber(c.overlap)} (top ${c.m})\nmin cos angle ${formatNumber(c.minCos)}`,
+        title: (c: Cell) => `${runLabel(info)}\nsteps ${c.a} and ${c.b}\noverlap ${formatNumber(c.overlap)} (top ${c.m})\nmin cos angle ${formatNumber(c.minCos)}\ncos RMS angle ${formatNumber(c.cosRms)}${c.wellDefined ? '' : '\n(small gap λ_m/λ_m+1: cut through the bulk)'}`,
         ...tagged('overlap-cell', info),
       }),
     ],
@@ -114,6 +116,8 @@ interface BaselinePoint {
   overlap: number;
   m: number;
   minCos: number;
+  cosRms: number;
+  wellDefined: boolean;
 }
 
 /**
@@ -124,13 +128,13 @@ interface BaselinePoint {
 export function baselineOverlapFigure(overlaps: OverlapsRow[], runs: RunsRow[], scope = 'full'): string {
   const points: BaselinePoint[] = overlaps
     .filter((r) => r.kind === 'baseline' && r.scope === scope && r.run_a !== r.run_b && isFiniteNumber(r.overlap))
-    .map((r) => ({ run: r.run_a, step: r.step_a, baseline: r.run_b, overlap: r.overlap, m: r.m, minCos: r.min_cos_angle }));
+    .map((r) => ({ run: r.run_a, step: r.step_a, baseline: r.run_b, overlap: r.overlap, m: r.m, minCos: r.min_cos_angle, cosRms: r.cos_rms_angle, wellDefined: r.well_defined }));
   return shiftLines(points, runs, {
     role: 'baseline-overlap',
     empty: `no overlaps with a baseline run (${scope}).`,
     y: { domain: [0, 1], label: 'overlap with the baseline run at the same step' },
     value: (p) => p.overlap,
-    title: (info, p) => `${runLabel(info)}\nstep ${p.step}, against ${p.baseline}\noverlap ${formatNumber(p.overlap)} (top ${p.m})\nmin cos angle ${formatNumber(p.minCos)}`,
+    title: (info, p) => `${runLabel(info)}\nstep ${p.step}, against ${p.baseline}\noverlap ${formatNumber(p.overlap)} (top ${p.m})\nmin cos angle ${formatNumber(p.minCos)}\ncos RMS angle ${formatNumber(p.cosRms)}${p.wellDefined ? '' : '\n(small gap λ_m/λ_m+1: cut through the bulk)'}`,
   });
 }
 
@@ -148,6 +152,8 @@ interface InstabilityPair {
   overlap: number;
   m: number;
   minCos: number;
+  cosRms: number;
+  wellDefined: boolean;
 }
 
 /**
@@ -159,7 +165,7 @@ interface InstabilityPair {
 export function instabilityOverlapFigure(overlaps: OverlapsRow[], runs: RunsRow[], scope = 'full'): string {
   const pairs: InstabilityPair[] = overlaps
     .filter((r) => r.kind === 'instability' && r.scope === scope && r.run_a === r.run_b && isFiniteNumber(r.overlap))
-    .map((r) => ({ run: r.run_a, before: Math.min(r.step_a, r.step_b), after: Math.max(r.step_a, r.step_b), overlap: r.overlap, m: r.m, minCos: r.min_cos_angle }));
+    .map((r) => ({ run: r.run_a, before: Math.min(r.step_a, r.step_b), after: Math.max(r.step_a, r.step_b), overlap: r.overlap, m: r.m, minCos: r.min_cos_angle, cosRms: r.cos_rms_angle, wellDefined: r.well_defined }));
   const infos = runInfos(runs, pairs);
   const runNames = [...new Set(pairs.map((p) => p.run))];
   const drawn = drawOrder(infos, runNames);
@@ -168,7 +174,7 @@ export function instabilityOverlapFigure(overlaps: OverlapsRow[], runs: RunsRow[
   for (const info of drawn) {
     const own = pairs.filter((p) => p.run === info.run);
     const title = (p: InstabilityPair) =>
-      `${runLabel(info)}\ncheckpoints ${p.before} (before) → ${p.after} (after)\noverlap ${formatNumber(p.overlap)} (top ${p.m})\nmin cos angle ${formatNumber(p.minCos)}`;
+      `${runLabel(info)}\ncheckpoints ${p.before} (before) → ${p.after} (after)\noverlap ${formatNumber(p.overlap)} (top ${p.m})\nmin cos angle ${formatNumber(p.minCos)}\ncos RMS angle ${formatNumber(p.cosRms)}${p.wellDefined ? '' : '\n(small gap λ_m/λ_m+1: cut through the bulk)'}`;
     marks.push(Plot.ruleY(own, { y: 'overlap', x1: 'before', x2: 'after', stroke: runColour(info), strokeWidth: 2.5, title, ...tagged('instability-overlap', info) }));
     marks.push(
       Plot.dot(

@@ -4,7 +4,7 @@ import { densityFigure, effectiveFigure, klayerErrorFigure, outlierCountFigure, 
 import { marksOf, parse, xPixelOf, yPixelOf, yTicks } from './testing/dom.ts';
 
 function run(name: string, eta: number): RunsRow {
-  return { run: name, eta, schedule: 'constant', seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' };
+  return { run: name, eta, schedule: 'constant', seed: 0, steps: 100, diverged: false, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu' , initial_regime: null};
 }
 const runs = [run('a', 0.01), run('b', 0.1)];
 const titles = (doc: Document, role: string, name?: string) => marksOf(doc, role, name).map((m) => m.querySelector('title')?.textContent ?? '');
@@ -21,10 +21,10 @@ describe('densityFigure', () => {
     density.push({ run: 'a', step, scope: 'k1', lambda: 0, density: 1 }, { run: 'a', step, scope: 'k1', lambda: 1, density: 0.5 });
   }
   const spectra: SpectraRow[] = [
-    { run: 'a', step: 100, scope: 'full', rank: 1, eigenvalue: 9, residual: 0, is_outlier: true },
-    { run: 'a', step: 100, scope: 'full', rank: 2, eigenvalue: 6, residual: 0, is_outlier: true },
-    { run: 'a', step: 100, scope: 'full', rank: 3, eigenvalue: 0.5, residual: 0, is_outlier: false },
-    { run: 'a', step: 0, scope: 'full', rank: 1, eigenvalue: 3, residual: 0, is_outlier: true },
+    { run: 'a', step: 100, scope: 'full', end: 'top', rank: 1, eigenvalue: 9, residual: 0, is_outlier: true },
+    { run: 'a', step: 100, scope: 'full', end: 'top', rank: 2, eigenvalue: 6, residual: 0, is_outlier: true },
+    { run: 'a', step: 100, scope: 'full', end: 'top', rank: 3, eigenvalue: 0.5, residual: 0, is_outlier: false },
+    { run: 'a', step: 0, scope: 'full', end: 'top', rank: 1, eigenvalue: 3, residual: 0, is_outlier: true },
   ];
 
   test('draws the last checkpoint on a log density axis with the outliers as rules at their λ', () => {
@@ -61,7 +61,7 @@ describe('densityFigure', () => {
 });
 
 function effective(name: string, step: number, m: number, nEff: number, scope = 'full'): EffectiveRow {
-  return { run: name, step, scope, m, n_eff: nEff };
+  return { run: name, step, scope, m, n_eff: nEff, n_eff_full: null, n_eff_exact: null };
 }
 
 describe('effectiveFigure and outlierCountFigure', () => {

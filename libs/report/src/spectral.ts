@@ -155,6 +155,55 @@ export function effectiveFigure(effective: EffectiveRow[], runs: RunsRow[], scop
 }
 
 /**
+ * The full-spectrum N_eff = Σ |λ|/(|λ| + α) against checkpoint step, estimated by SLQ (lines, one per run),
+ * with the exact dense value as rings where it was computed (final checkpoints of small nets).
+ */
+export function effectiveFullFigure(effective: EffectiveRow[], runs: RunsRow[], scope = 'full'): string {
+  const rows = effective.filter((r) => r.scope === scope);
+  const exact = rows.filter((r) => isFiniteNumber(r.n_eff_exact));
+  return perRunLines(rows, runs, (r) => r.n_eff_full, {
+    role: 'n-eff-full',
+    what: 'N_eff (whole spectrum, SLQ)',
+    empty: `no full-spectrum N_eff estimates for the ${scope} Hessian.`,
+    y: { label: 'N_eff over the whole spectrum', zero: true },
+    detail: (r) => `top-M N_eff ${formatNumber(r.n_eff)}${isFiniteNumber(r.n_eff_exact) ? `, exact ${formatNumber(r.n_eff_exact)}` : ''}`,
+    overlay: exact.length
+      ? [Plot.dot(exact, { x: 'step', y: 'n_eff_exact', r: 5, stroke: '#111', fill: 'none', title: (r: EffectiveRow) => `${r.run} · step ${r.step}\nexact N_eff ${formatNumber(r.n_eff_exact)}\nSLQ ${formatNumber(r.n_eff_full)}`, ...tagged('n-eff-exact') })]
+      : [],
+  });
+}
+
+/** λ_min (the most negative Ritz value of the full Hessian) against checkpoint step, one line per run. */
+export function bottomEigenvalueFigure(spectra: SpectraRow[], runs: RunsRow[], scope = 'full'): string {
+  const rows = spectra.filter((r) => r.end === 'bottom' && r.rank === 1 && r.scope === scope);
+  return perRunLines(rows, runs, (r) => r.eigenvalue, {
+    role: 'lambda-min',
+    what: 'λ_min',
+    empty: `no bottom-end eigenvalues for the ${scope} Hessian.`,
+    y: { label: 'λ_min', grid: true },
+    extra: [Plot.ruleY([0], { stroke: '#999', ...tagged('zero') })],
+    detail: (r) => `residual ${formatNumber(r.residual)}`,
+  });
+}
+
+/** |λ_min| / λmax against checkpoint step, one line per run: how large the negative curvature is next to the top. */
+export function bottomRatioFigure(spectra: SpectraRow[], runs: RunsRow[], scope = 'full'): string {
+  const top = new Map(spectra.filter((r) => r.end === 'top' && r.rank === 1 && r.scope === scope).map((r) => [`${r.run}\u0000${r.step}`, r.eigenvalue]));
+  const rows = spectra
+    .filter((r) => r.end === 'bottom' && r.rank === 1 && r.scope === scope)
+    .flatMap((r) => {
+      const lambdaMax = top.get(`${r.run}\u0000${r.step}`);
+      return lambdaMax !== undefined && lambdaMax > 0 ? [{ run: r.run, step: r.step, ratio: Math.abs(Math.min(r.eigenvalue, 0)) / lambdaMax }] : [];
+    });
+  return perRunLines(rows, runs, (r) => r.ratio, {
+    role: 'lambda-min-ratio',
+    what: '|λ_min|/λmax',
+    empty: `no bottom-end eigenvalues with a λmax for the ${scope} Hessian.`,
+    y: { label: '|λ_min| / λmax', zero: true },
+  });
+}
+
+/**
  * The outlier count m against checkpoint step, one step line per run; with `classes`, a dashed
  * reference rule at C (the number of classes), the count m is expected to match.
  */

@@ -70,7 +70,7 @@ describe('trainFullBatchGD', () => {
     const result = await trainFullBatchGD({
       ...base(scripted(losses), 0.1, 20),
       checkpointEvery: 100,
-      eventCheckpoints: { prominence: 0.1, maxCount: 5 },
+      eventCheckpoints: { detector: { kind: 'relative', threshold: 0.1 }, maxCount: 5 },
       onCheckpoint: (step, _theta, reason) => void saved.push([step, reason]),
     });
     expect(saved).toEqual([
@@ -82,6 +82,33 @@ describe('trainFullBatchGD', () => {
     expect(result.checkpoints).toHaveLength(4);
   });
 
+  it('the absolute detector counts a rise in loss units: a large relative rise on a tiny loss is no event, a 0.2 rise is', async () => {
+    // 1e-3 → 3e-3 is +200% (relative 0.1 would fire at step 5) but only +0.002 in loss units; 0.9 → 1.2 at steps 11–12 is +0.3.
+    const losses = [2, 1.5, 1, 0.5, 1e-3, 3e-3, 9e-4, 0.9, 0.85, 0.8, 0.9, 1.1, 1.2, 0.7, 0.6, 0.5];
+    const run = async (detector: { kind: 'relative' | 'absolute'; threshold: number }) => {
+      const saved: [number, string][] = [];
+      await trainFullBatchGD({
+        ...base(counter(losses), 1, losses.length - 1),
+        theta0: Float32Array.of(0, 0),
+        checkpointEvery: 100,
+        eventCheckpoints: { detector, maxCount: 5 },
+        onCheckpoint: (step, _theta, reason) => void saved.push([step, reason]),
+      });
+      return saved.filter(([, reason]) => reason.startsWith('event'));
+    };
+    // Absolute 0.2: the running minimum is 9e-4 from step 6, so 0.9 at step 7 is already a rise (+0.899); the loss
+    // never gets back under 9e-4, so the event never ends and the bump at 11–12 is inside it.
+    expect(await run({ kind: 'absolute', threshold: 0.2 })).toEqual([[6, 'event-before']]);
+    // Relative 0.1 fires at step 5 (3e-3 > 1e-3·1.1) and ends at step 6 (9e-4 ≤ 1e-3); it fires again at step 7,
+    // whose pre-rise minimum is step 6, already saved (one checkpoint per step).
+    expect(await run({ kind: 'relative', threshold: 0.1 })).toEqual([
+      [4, 'event-before'],
+      [6, 'event-after'],
+    ]);
+    // Absolute 1.5: no rise of 1.5 loss units anywhere (the largest is 1.2 − 9e-4).
+    expect(await run({ kind: 'absolute', threshold: 1.5 })).toEqual([]);
+  });
+
   it('restores the event detector on resume: the same event checkpoints from every resume point', async () => {
     // Spikes at 9–11 (in progress at the resume point of step 10) and at 22–24; maxCount 2 stops a third at 33.
     const losses = [10, 9, 8, 7, 6, 5, 4.5, 4, 3.8, 6, 7, 5, 3.7, 3.6, 3.5, 3.4, 3.3, 3.2, 3.1, 3, 2.9, 2.8, 4, 4.5, 3, 2.7, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1, 2, 3, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4, 1.3];
@@ -89,7 +116,7 @@ describe('trainFullBatchGD', () => {
       ...base(counter(losses), 1, 40),
       theta0: Float32Array.of(0, 0),
       checkpointEvery: 10,
-      eventCheckpoints: { prominence: 0.1, maxCount: 2 },
+      eventCheckpoints: { detector: { kind: 'relative', threshold: 0.1 }, maxCount: 2 },
     };
     const states: ResumeState[] = [];
     const full = await trainFullBatchGD({ ...options, onResumePoint: (s) => void states.push(s) });
@@ -196,6 +223,28 @@ describe('sharpness tracking by one power step per GD step', () => {
     expect(first).toBeLessThan(4); // two Lanczos steps from a random start: not yet converged
     expect(result.records.at(-1)!.sharpness).toBeCloseTo(4, 4); // (3/4)^(2·40) ≈ 1e-10 of the way left
     expect(result.sharpnessHvps).toBe(2 + 40);
+  });
+
+  it('checks the power estimate against warm Lanczos every sharpnessCheckEvery steps without changing the power trace', async () => {
+    const objective = quadratic([4, 3, 1, 0.5]);
+    const options = { ...base(objective, 0.1, 20), sharpnessEvery: 1, sharpnessIterations: 2, sharpnessMethod: 'power' as const };
+    const plain = await trainFullBatchGD(options);
+    const checked = await trainFullBatchGD({ ...options, sharpnessCheckEvery: 5 });
+    expect(checked.records.map((r) => r.sharpness)).toEqual(plain.records.map((r) => r.sharpness));
+    expect(plain.records.every((r) => r.sharpnessCheck === null)).toBe(true);
+    // Step 0 is a Lanczos estimate itself (no power vector yet): no check there.
+    const checks = checked.records.filter((r) => r.sharpnessCheck !== null);
+    expect(checks.map((r) => r.step)).toEqual([5, 10, 15, 20]);
+    for (const r of checks) {
+      // The power value is the Rayleigh quotient of the previous vector, still turning towards u₁: it lags λmax = 4.
+      // Lanczos from the stepped vector maximises the quotient over a Krylov space holding it: closer, never above.
+      expect(r.sharpness!).toBeLessThan(r.sharpnessCheck!);
+      expect(r.sharpnessCheck!).toBeLessThanOrEqual(4 + 1e-12);
+    }
+    expect(4 - checks[0].sharpness!).toBeGreaterThan(1e-6); // the lag is there to be measured
+    // Each check spends 1–2 HVPs (sharpnessIterations = 2; it stops early once converged).
+    expect(checked.sharpnessHvps - plain.sharpnessHvps).toBeGreaterThanOrEqual(4);
+    expect(checked.sharpnessHvps - plain.sharpnessHvps).toBeLessThanOrEqual(8);
   });
 
   it('takes the curvature from the fused gradient pass when the objective offers one', async () => {

@@ -5,6 +5,7 @@
  */
 import type { Curvature } from '@lrscape/engine';
 import { lanczosTopEigenpairs, powerStep } from '@lrscape/linalg';
+import { hasRisen, type RiseDetector } from './rise-rule';
 import { learningRateAt, type LearningRateSchedule } from './schedule';
 import { criterionMet, stepCap, type StopReason, type StopRule } from './stop-rule';
 
@@ -34,6 +35,8 @@ export interface StepRecord {
   testAccuracy: number | null;
   gradNorm: number | null;
   sharpness: number | null;
+  /** A warm Lanczos estimate of λmax beside the power one, at sharpnessCheckEvery steps (null elsewhere). */
+  sharpnessCheck: number | null;
 }
 
 /** requested: a step the caller listed (checkpointSteps); final: the step the run stopped at (not after divergence). */
@@ -55,8 +58,8 @@ export interface TrainProgress {
 }
 
 export interface EventCheckpointOptions {
-  /** Relative rise of the loss over its running minimum that marks an instability. */
-  prominence: number;
+  /** The rise of the loss over its running minimum that marks an instability (rise-rule.ts). */
+  detector: RiseDetector;
   /** At most this many event checkpoints (each costs a Hessian decomposition downstream). */
   maxCount: number;
 }
@@ -99,6 +102,12 @@ export interface TrainSettings {
    * residual²·λ/gap, so 1e-3 already gives λmax to ~1e-6 relative when the top eigenvalue is separated.
    */
   sharpnessTolerance?: number;
+  /**
+   * With sharpnessMethod 'power': every this many steps (0 or absent: never) also run warm Lanczos from the
+   * power vector and record it as sharpnessCheck, to measure the power estimate's lag (at catapults). The power
+   * vector is not replaced by the Lanczos one, so the power trace is the same with or without checks.
+   */
+  sharpnessCheckEvery?: number;
   checkpointEvery: number;
   /** Steps to checkpoint besides the cadence, the events and the final step (ones past the stop are skipped). */
   checkpointSteps?: readonly number[];
@@ -206,7 +215,7 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     referenceLoss ??= loss;
     const diverged = !Number.isFinite(loss) || gradNorm === null || loss > options.divergenceFactor * Math.max(referenceLoss, 1e-12);
 
-    const record: StepRecord = { step, lr, loss, accuracy, testLoss: null, testAccuracy: null, gradNorm, sharpness: null };
+    const record: StepRecord = { step, lr, loss, accuracy, testLoss: null, testAccuracy: null, gradNorm, sharpness: null, sharpnessCheck: null };
     if (diverged) {
       curvature?.dispose();
       records.push(record);
@@ -223,10 +232,17 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     if (sharpnessDue || last) {
       curvature ??= await objective.curvatureAt(theta);
       try {
+        const powered = (options.sharpnessMethod ?? 'lanczos') === 'power' && sharpnessVector !== null;
         const estimate = await estimateSharpness(curvature, size, sharpnessVector, options);
         sharpnessHvps += estimate.hvps;
         record.sharpness = estimate.value;
         sharpnessVector = estimate.vector;
+        const checkEvery = options.sharpnessCheckEvery ?? 0;
+        if (powered && checkEvery > 0 && step % checkEvery === 0) {
+          const check = await lanczosSharpness(curvature, size, sharpnessVector, options);
+          sharpnessHvps += check.hvps;
+          record.sharpnessCheck = check.value;
+        }
       } finally {
         curvature.dispose();
       }
@@ -234,11 +250,11 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     records.push(record);
 
     if (options.eventCheckpoints && step > 0) {
-      const { prominence, maxCount } = options.eventCheckpoints;
+      const { detector, maxCount } = options.eventCheckpoints;
       if (!events.inEvent) {
         if (loss < events.minLoss) {
           Object.assign(events, { minLoss: loss, minStep: step, minTheta: theta });
-        } else if (loss > events.minLoss * (1 + prominence) && events.count < maxCount && events.minTheta) {
+        } else if (hasRisen(detector, events.minLoss, loss) && events.count < maxCount && events.minTheta) {
           Object.assign(events, { count: events.count + 1, inEvent: true, preRiseLevel: events.minLoss });
           await saveCheckpoint(events.minStep, events.minTheta, 'event-before', events.minLoss);
         }
@@ -265,17 +281,25 @@ async function estimateSharpness(
   warm: Float64Array | null,
   options: TrainOptions,
 ): Promise<{ value: number; vector: Float64Array; hvps: number }> {
-  if ((options.sharpnessMethod ?? 'lanczos') === 'lanczos' || !warm) {
-    const result = await lanczosTopEigenpairs((v) => curvature.hvp(v), size, {
-      count: 1,
-      maxIterations: Math.min(options.sharpnessIterations, size),
-      tolerance: options.sharpnessTolerance ?? 1e-3,
-      startVector: warm ?? undefined,
-      trueResiduals: false,
-    });
-    return { value: result.pairs[0].value, vector: result.pairs[0].vector, hvps: result.operatorCalls };
-  }
+  if ((options.sharpnessMethod ?? 'lanczos') === 'lanczos' || !warm) return lanczosSharpness(curvature, size, warm, options);
   // One power step from the unit vector of the last estimate: λ ≈ vᵀHv, then v ← Hv/‖Hv‖.
   const { value, vector } = await powerStep((v) => curvature.hvp(v), warm);
   return { value, vector, hvps: 1 };
+}
+
+/** Warm-started Lanczos to relative residual sharpnessTolerance: the largest algebraic eigenvalue. */
+async function lanczosSharpness(
+  curvature: Curvature,
+  size: number,
+  warm: Float64Array | null,
+  options: TrainOptions,
+): Promise<{ value: number; vector: Float64Array; hvps: number }> {
+  const result = await lanczosTopEigenpairs((v) => curvature.hvp(v), size, {
+    count: 1,
+    maxIterations: Math.min(options.sharpnessIterations, size),
+    tolerance: options.sharpnessTolerance ?? 1e-3,
+    startVector: warm ?? undefined,
+    trueResiduals: false,
+  });
+  return { value: result.pairs[0].value, vector: result.pairs[0].vector, hvps: result.operatorCalls };
 }

@@ -1,4 +1,5 @@
 export { learningRateAt, peakLearningRate, scheduleSchema, type LearningRateSchedule } from './schedule';
+export { describeDetector, hasRisen, RISE_DETECTOR_KINDS, riseDetectorSchema, riseLevel, type RiseDetector, type RiseDetectorKind } from './rise-rule';
 export { criterionMet, stepCap, stopRuleSchema, STOP_REASONS, type StopReason, type StopRule } from './stop-rule';
 export {
   CHECKPOINT_REASONS,
@@ -33,3 +34,30 @@ export {
 } from './resume';
 export { acquireRunLock, type RunLock } from './lock';
 export { replayTo, replicateInitSeed, stepsRows, trainRun, type TrainRunEvent, type TrainRunOptions, type TrainRunResult } from './train-run';
+export {
+  CONTINUATION_STATUSES,
+  continueFamily,
+  eventWindows,
+  FAMILY_RECORD_FILE,
+  FAMILY_SEED_STATUSES,
+  familyRecordSchema,
+  planSwitchPoints,
+  readFamilyRecord,
+  runContinuation,
+  runSource,
+  SWITCH_KINDS,
+  writeFamilyRecord,
+  type ContinuationOutcome,
+  type ContinuationProgress,
+  type ContinuationRecord,
+  type ContinuationSettings,
+  type ContinuationSource,
+  type EventWindow,
+  type FamilyEvent,
+  type FamilyRecord,
+  type FamilySeedRecord,
+  type SwitchKind,
+  type SwitchPlan,
+  type SwitchPlanOptions,
+  type SwitchPoint,
+} from './continuation';

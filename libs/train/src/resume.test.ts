@@ -15,7 +15,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-const record = (step: number) => ({ step, lr: 0.1, loss: 1 / (step + 1), accuracy: null, testLoss: null, testAccuracy: null, gradNorm: 0.5, sharpness: step % 5 ? null : 3.25 });
+const record = (step: number) => ({ step, lr: 0.1, loss: 1 / (step + 1), accuracy: null, testLoss: null, testAccuracy: null, gradNorm: 0.5, sharpness: step % 5 ? null : 3.25, sharpnessCheck: step % 10 ? null : 3.5 });
 const state: ResumeState = {
   step: 10,
   theta: Float32Array.of(1.5, -2.25, Math.fround(Math.PI)),

@@ -34,6 +34,7 @@ const stepRecordSchema = z
     testAccuracy: finite.nullable(),
     gradNorm: finite.nullable(),
     sharpness: finite.nullable(),
+    sharpnessCheck: finite.nullable(),
   })
   .strict();
 

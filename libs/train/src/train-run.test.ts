@@ -161,7 +161,7 @@ describe('trainRun resumes', () => {
         theta0: Float32Array.of(0, 0),
         schedule: { kind: 'constant', eta: 1 },
         run: { slug: name, eta: 1, seed: 0 },
-        settings: { testEvery: 10, sharpnessEvery: 5, sharpnessIterations: 2, checkpointEvery: 10, eventCheckpoints: { prominence: 0.1, maxCount: 3 }, divergenceFactor: 1e3 },
+        settings: { testEvery: 10, sharpnessEvery: 5, sharpnessIterations: 2, checkpointEvery: 10, eventCheckpoints: { detector: { kind: 'relative', threshold: 0.1 }, maxCount: 3 }, divergenceFactor: 1e3 },
         ...o,
       }),
   };

@@ -159,6 +159,7 @@ export function stepsRows(run: string, records: readonly StepRecord[]): TableRow
     test_accuracy: r.testAccuracy,
     grad_norm: r.gradNorm,
     sharpness: r.sharpness,
+    sharpness_check: r.sharpnessCheck,
   }));
 }
 

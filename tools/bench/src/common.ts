@@ -116,9 +116,21 @@ export const PYTHON_DIR = fileURLToPath(new URL('../python/', import.meta.url));
  * through, indented, so the run log shows what it printed. Resolves with the parsed JSON, or null and the
  * child's last error line when it exits without one.
  */
-export function runChild<T>(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ result: T | null; error: string }> {
+/** Variables for a child on top of this process's; undefined removes one (for that child only). */
+export type ChildEnv = Record<string, string | undefined>;
+
+function childEnv(env: ChildEnv): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
+
+export function runChild<T>(command: string, args: string[], env: ChildEnv = {}): Promise<{ result: T | null; error: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -137,8 +149,8 @@ export function runChild<T>(command: string, args: string[], env: NodeJS.Process
 }
 
 /** This same script under tsx in a fresh process (so each measurement gets its own backend and peak RSS). */
-export function runSelf<T>(script: string, args: string[]): Promise<{ result: T | null; error: string }> {
-  return runChild<T>(process.execPath, [...process.execArgv, script, ...args]);
+export function runSelf<T>(script: string, args: string[], env: ChildEnv = {}): Promise<{ result: T | null; error: string }> {
+  return runChild<T>(process.execPath, [...process.execArgv, script, ...args], env);
 }
 
 export function printResult(value: unknown): void {
@@ -157,6 +169,19 @@ export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
   return performance.now() - start;
+}
+
+/**
+ * Wall ms and CPU ms (this process, every thread: user + system) of one call. On a shared machine the CPU time
+ * of a one-thread computation is what other jobs change least (they take turns on the cores, not work from it).
+ */
+export async function timeWallAndCpu(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  await fn();
+  const wall = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
 }
 
 /** Peak resident set size of this process so far, MiB (Linux reports maxRSS in KiB). */

@@ -8,12 +8,20 @@
  * true residual being measured by each side with extra HVPs that are not counted. θ, θ' and the batch are
  * written to a temporary folder that the Python side reads, so both work on the identical Hessian.
  *
+ * Lanczos's own work (reorthogonalisation, Ritz vectors) runs on linalg's basis kernels: the JS ones, or the
+ * native BLAS ones (libs/engine/src/native/linalg.ts) where linalg has the `setBasisKernels` hook and the native
+ * kernels run. The bench times the cold run at θ with each (side by side, the same HVPs), and times the kernels
+ * alone at the run's basis size.
+ *
  *   tsx tools/bench/src/lanczos.ts
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initMlpParameters, MlpObjective, selectBackend, type Curvature } from '@lrscape/engine';
+import { engineLabel, initMlpParameters, kernelStatus, MlpObjective, nativeVectorKernels, selectBackend, type Curvature, type VectorKernels } from '@lrscape/engine';
+import * as linalg from '@lrscape/linalg';
 import { lanczosTopEigenpairs, type LinearOperator, type RitzPair } from '@lrscape/linalg';
+// The JS basis kernels themselves, for the side-by-side measurement of Lanczos's own work (not exported by the lib).
+import { combineInto as combineIntoJs, projectInto as projectIntoJs, subtractCombination as subtractCombinationJs } from '../../../libs/linalg/src/vector';
 import {
   BATCH_ROWS,
   CASES,
@@ -181,6 +189,53 @@ async function ours(objective: MlpObjective, theta: Float32Array, warmVectors: F
   return result;
 }
 
+/** linalg's hook for its basis kernels, where it has one (docs in libs/engine/src/native/kernels.ts). */
+function basisHook(): ((kernels: VectorKernels | null) => unknown) | null {
+  const hook = (linalg as unknown as Record<string, unknown>).setBasisKernels;
+  return typeof hook === 'function' ? (hook as (kernels: VectorKernels | null) => unknown) : null;
+}
+
+interface KernelTimes {
+  /** ms of one projectInto and one subtractCombination over a basis of `basis` vectors (one reorthogonalisation pass). */
+  pass_ms: number;
+  /** ms of combineInto of COUNT Ritz vectors from `basis` vectors. */
+  ritz_ms: number;
+}
+
+/** The basis kernels alone at P entries and `basis` vectors: JS and native, median of 5. */
+function timeBasisKernels(size: number, basis: number): { js: KernelTimes; native: KernelTimes | null } {
+  const vectors = Array.from({ length: basis }, (_, i) => Float64Array.from({ length: size }, (_, t) => Math.sin(i * 7.1 + t * 0.37)));
+  const w = Float64Array.from({ length: size }, (_, t) => Math.cos(t * 0.11));
+  const outputs = Array.from({ length: COUNT }, () => new Float64Array(size));
+  const coefficients = Float64Array.from({ length: basis * COUNT }, (_, i) => Math.sin(i));
+  const measure = (k: VectorKernels): KernelTimes => {
+    const pass: number[] = [];
+    const ritz: number[] = [];
+    const c = new Float64Array(basis);
+    for (let r = 0; r < 5; r++) {
+      const target = Float64Array.from(w);
+      let t = performance.now();
+      k.projectInto(c, vectors, target, 0, basis);
+      k.subtractCombination(target, vectors, c, 0, basis);
+      pass.push(performance.now() - t);
+      t = performance.now();
+      k.combineInto(outputs, vectors, coefficients);
+      ritz.push(performance.now() - t);
+    }
+    const med = (x: number[]) => [...x].sort((a, b) => a - b)[2];
+    return { pass_ms: round(med(pass), 1), ritz_ms: round(med(ritz), 1) };
+  };
+  const hook = basisHook();
+  const previous = hook?.(null); // the JS kernels below are linalg's own, whatever is installed
+  try {
+    const js = measure({ projectInto: projectIntoJs, subtractCombination: subtractCombinationJs, combineInto: combineIntoJs });
+    const native = nativeVectorKernels();
+    return { js, native: native === null ? null : measure(native) };
+  } finally {
+    if (hook && previous !== undefined) hook(previous as VectorKernels | null);
+  }
+}
+
 interface ArpackRun {
   tol: number | null;
   hvps: number | null;
@@ -208,7 +263,13 @@ function relativeSpread(a: number[], b: number[]): number | null {
 async function main(): Promise<void> {
   console.log(`bench:lanczos — ${machineLine()}`);
   const backend = await selectBackend();
-  console.log(`engine backend: ${backend} (LRSCAPE_BACKEND=${process.env.LRSCAPE_BACKEND ?? '(unset: auto)'})`);
+  const kernels = kernelStatus();
+  const hook = basisHook();
+  console.log(`engine: ${engineLabel()} (LRSCAPE_BACKEND=${process.env.LRSCAPE_BACKEND ?? '(unset: auto)'}, LRSCAPE_KERNELS=${process.env.LRSCAPE_KERNELS ?? '(unset: auto)'})${kernels.path === 'native' ? `, ${kernels.config}` : kernels.reason ? `; native kernels not used: ${kernels.reason}` : ''}`);
+  console.log(
+    `Lanczos's basis kernels: ${kernels.basisKernels ? 'native BLAS (ddot/daxpy per chunk, dgemm for Ritz vectors)' : 'JS'}` +
+      (hook === null ? " (@lrscape/linalg has no setBasisKernels hook: its own JS kernels run)" : ''),
+  );
   const spec = specOf(BENCH_CASE);
   const batch = randomBatch(BATCH_ROWS, DATA_SEED);
   const objective = new MlpObjective(spec, batch);
@@ -244,6 +305,24 @@ async function main(): Promise<void> {
     console.log("\n[2/3] our Lanczos at θ' (warm: started from θ's eigenvectors; and cold for reference)");
     const warm = await ours(objective, next, cold.pairs.length > 0 ? cold.pairs.map((p) => p.vector) : undefined, true, "θ' warm");
     const coldNext = await ours(objective, next, undefined, false, "θ' cold");
+    // The same cold run at θ with linalg's JS basis kernels, where the native ones ran above (same HVPs, same tolerance).
+    let coldJs: OursResult | null = null;
+    if (hook !== null && kernels.basisKernels) {
+      console.log("\n[2b/3] our Lanczos at θ again, cold, with linalg's JS basis kernels (side by side with the native ones above)");
+      const previous = hook(null);
+      try {
+        coldJs = await ours(objective, current, undefined, true, 'θ cold, JS basis kernels');
+      } finally {
+        hook(previous as VectorKernels | null);
+      }
+    }
+    const basisSize = cold.hvps ?? COUNT;
+    console.log(`\nthe basis kernels alone, P = ${theta.length}, ${basisSize} vectors (the cold run's basis at its end):`);
+    const kernelTimes = timeBasisKernels(theta.length, basisSize);
+    console.log(
+      `  one reorthogonalisation pass (projectInto + subtractCombination): JS ${fmt(kernelTimes.js.pass_ms, 1)} ms, native ${fmt(kernelTimes.native?.pass_ms, 1)} ms; ` +
+        `${COUNT} Ritz vectors (combineInto): JS ${fmt(kernelTimes.js.ritz_ms, 1)} ms, native ${fmt(kernelTimes.native?.ritz_ms, 1)} ms`,
+    );
 
     console.log('\n[3/3] scipy eigsh (ARPACK) on PyTorch HVPs, same θ, θ\' and batch');
     const probe = findPython(['torch', 'scipy', 'numpy']);
@@ -257,17 +336,35 @@ async function main(): Promise<void> {
       if (peer === null) console.log(`  eigsh run failed: ${r.error}`);
     }
 
-    report(backend, cold, warm, coldNext, peer);
+    report({ backend, label: engineLabel() ?? backend, corename: kernels.corename, basisKernels: kernels.basisKernels ? 'native' : 'js', hook: hook !== null }, cold, warm, coldNext, coldJs, kernelTimes, peer);
   } finally {
     objective.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function report(backend: string, cold: OursResult, warm: OursResult, coldNext: OursResult, peer: ScipyResult | null): void {
+interface EngineInfo {
+  backend: string;
+  label: string;
+  corename: string | null;
+  basisKernels: 'native' | 'js';
+  hook: boolean;
+}
+
+function report(
+  engine: EngineInfo,
+  cold: OursResult,
+  warm: OursResult,
+  coldNext: OursResult,
+  coldJs: OursResult | null,
+  kernelTimes: { js: KernelTimes; native: KernelTimes | null },
+  peer: ScipyResult | null,
+): void {
+  const { backend } = engine;
   const e = (x: number | null) => (x === null ? '–' : x.toExponential(1));
   const rows: string[][] = [
-    ['ours, Lanczos (full reorth.), cold', 'θ', e(cold.tolerance), fmt(cold.hvps), fmt(cold.minIterations), fmt(cold.seconds, 1), e(cold.worst)],
+    [`ours, Lanczos (full reorth.), cold, ${engine.basisKernels} basis kernels`, 'θ', e(cold.tolerance), fmt(cold.hvps), fmt(cold.minIterations), fmt(cold.seconds, 1), e(cold.worst)],
+    ...(coldJs ? [['ours, the same with JS basis kernels', 'θ', e(coldJs.tolerance), fmt(coldJs.hvps), '–', fmt(coldJs.seconds, 1), e(coldJs.worst)]] : []),
     ["ours, warm from θ's eigenvectors", "θ'", e(warm.tolerance), fmt(warm.hvps), fmt(warm.minIterations), fmt(warm.seconds, 1), e(warm.worst)],
     ['ours, cold', "θ'", e(coldNext.tolerance), fmt(coldNext.hvps), '–', '–', e(coldNext.worst)],
   ];
@@ -279,7 +376,8 @@ function report(backend: string, cold: OursResult, warm: OursResult, coldNext: O
   }
   console.log(`\ntop ${COUNT} eigenpairs to true relative residual ≤ ${TARGET}; seconds include the per-θ setup (curvatureAt / grad with create_graph)`);
   console.log(table(['method', 'at', 'tolerance', 'HVPs', 'min k', 'seconds', 'worst rel. res.'], rows));
-  for (const [name, r] of [['θ cold', cold], ["θ' warm", warm]] as const) {
+  for (const [name, r] of [['θ cold', cold], ['θ cold, JS basis kernels', coldJs], ["θ' warm", warm]] as const) {
+    if (r === null) continue;
     if (r.split) {
       console.log(`ours ${name}: ${fmt(r.seconds, 1)} s = curvatureAt ${fmt(r.split.curvature, 1)} s + HVPs ${fmt(r.split.hvp, 1)} s (${fmt((1000 * r.split.hvp) / (r.hvps ?? NaN))} ms each) + Lanczos's own work ${fmt(r.split.lanczos, 1)} s`);
     }
@@ -304,6 +402,13 @@ function report(backend: string, cold: OursResult, warm: OursResult, coldNext: O
     seconds_ratio_vs_eigsh: secondsRatio === null ? null : round(secondsRatio, 2),
     warm_hvps: warm.hvps,
     backend,
+    kernels: engine.label,
+    corename: engine.corename,
+    basis_kernels: engine.basisKernels,
+    linalg_basis_hook: engine.hook,
+    seconds_js_basis_kernels: coldJs?.seconds == null ? null : round(coldJs.seconds, 2),
+    seconds_split_js_basis_kernels: coldJs?.split ? { curvature: round(coldJs.split.curvature, 2), hvp: round(coldJs.split.hvp, 2), lanczos: round(coldJs.split.lanczos, 2) } : null,
+    basis_kernel_ms: kernelTimes,
     count: COUNT,
     target_rel_residual: TARGET,
     hvps_min_iterations: cold.minIterations,

@@ -5,7 +5,9 @@ import { buildDataset, CIFAR10_CLASSES, CIFAR10_PIXELS, FMNIST_CLASSES, FMNIST_P
 import { modelLayout } from '@lrscape/engine';
 import {
   datasetShape,
+  dropTasks,
   ExperimentConfigError,
+  findDropTask,
   modelSpecFor,
   parseExperiment,
   sliceHash,
@@ -111,6 +113,21 @@ describe('settings the model or the data cannot honour', () => {
     refusal({ ...wreg, hessian: { ...wreg.hessian, topK: 30, maxIterations: 29 } }, 'hessian.maxIterations', '29 is below hessian.topK = 30');
   });
 
+  it('hessian.bottomK above the parameters of a scope, or above maxIterations', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, bottomK: 40 } }, 'hessian.bottomK', '40 exceeds the 33 parameters of the last 1 layer');
+    refusal({ ...wreg, hessian: { ...wreg.hessian, bottomK: 30, maxIterations: 20 } }, 'hessian.bottomK', '30 exceeds hessian.maxIterations = 20');
+  });
+
+  it('hessian.exactSpectrumRuns naming a run the experiment does not have', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, exactSpectrumRuns: ['eta-0.01', 'eta-9'] } }, 'hessian.exactSpectrumRuns.1', 'no run `eta-9`');
+  });
+
+  it('analysis.shift.m above the stored eigenvectors', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, storeVectors: 4 }, analysis: { ...(wreg.analysis ?? {}), shift: { m: 5 } } }, 'analysis.shift.m', '5 exceeds hessian.storeVectors = 4');
+    // Stored vectors left out follow m (within topK).
+    expect(parse({ ...wreg, analysis: { ...(wreg.analysis ?? {}), shift: { m: 5 } } }).config.hessian.storeVectors).toBe(5);
+  });
+
   it('hessian.storeVectors above hessian.topK', () => {
     refusal({ ...wreg, hessian: { ...wreg.hessian, storeVectors: 9 } }, 'hessian.storeVectors', '9 exceeds hessian.topK = 8');
   });
@@ -149,6 +166,14 @@ describe('settings the model or the data cannot honour', () => {
 
   it('a drop that never happens within its run', () => {
     refusal({ ...valid, runs: [{ ...valid.runs[0], steps: 400 }] }, 'runs.0.schedule.switchStep', "400 is not before the run's last step (runs.0.steps = 400)");
+  });
+
+  it('a threshold listed twice in the instability sweep; a Lanczos check without the power estimate', () => {
+    refusal({ ...valid, analysis: { instabilities: { sweep: { relative: [0.1, 0.2, 0.1], absolute: [] } } } }, 'analysis.instabilities.sweep.relative.2', 'threshold 0.1 is listed twice');
+    refusal({ ...valid, training: { ...valid.training, sharpnessCheckEvery: 5 } }, 'training.sharpnessCheckEvery', 'training.sharpnessMethod is lanczos');
+    refusal({ ...valid, training: { ...valid.training, eventDetector: { kind: 'prominence', threshold: 0.1 } } }, 'training.eventDetector.kind', '');
+    // An empty list is accepted: the robustness claim is then not-run and names the field.
+    expect(parse({ ...valid, analysis: { instabilities: { sweep: { relative: [], absolute: [0.1] } } } }).config.analysis.instabilities.sweep.relative).toEqual([]);
   });
 
   it('cross-entropy on a regression dataset', () => {
@@ -230,6 +255,18 @@ describe('stageSlices', () => {
     expect(sliceHash(stageSlices(a).aggregate)).not.toBe(sliceHash(stageSlices(c).aggregate));
   });
 
+  it('keeps the analysis detectors out of the training slice and the training detector out of the aggregate slice', () => {
+    const a = parse(valid);
+    const detectors = parse({ ...valid, analysis: { instabilities: { primary: { kind: 'absolute', threshold: 0.05 }, sweep: { relative: [0.1], absolute: [0.05] } }, longHorizon: { lateFraction: 0.25 } } });
+    const events = parse({ ...valid, training: { ...valid.training, eventDetector: { kind: 'absolute', threshold: 0.05 } } });
+    expect(sliceHash(taskSlice(detectors, 'train', detectors.runs[0]))).toBe(sliceHash(taskSlice(a, 'train', a.runs[0])));
+    expect(sliceHash(taskSlice(detectors, 'aggregate'))).not.toBe(sliceHash(taskSlice(a, 'aggregate')));
+    expect(sliceHash(taskSlice(events, 'aggregate'))).toBe(sliceHash(taskSlice(a, 'aggregate')));
+    expect(sliceHash(taskSlice(events, 'train', events.runs[0]))).not.toBe(sliceHash(taskSlice(a, 'train', a.runs[0])));
+    expect(a.config.analysis.instabilities).toEqual({ primary: { kind: 'relative', threshold: 0.1 }, sweep: { relative: [0.05, 0.1, 0.2, 0.5], absolute: [0.02, 0.05, 0.1, 0.2] }, peakFollowsSharpness: false });
+    expect([a.config.analysis.longHorizon, a.config.training.eventDetector, a.config.training.sharpnessCheckEvery]).toEqual([null, { kind: 'relative', threshold: 0.1 }, 0]);
+  });
+
   it('leaves the tier out of every slice (it decides what enters the graph, not what a task computes)', () => {
     const a = parse(valid);
     const b = parse({ ...valid, tier: 'extended' });
@@ -272,5 +309,82 @@ describe('stageProvenance', () => {
 
   it('needs the run for a run’s task', () => {
     expect(() => stageProvenance(experiment, 'train')).toThrow(/the train slice belongs to a run/);
+  });
+});
+
+describe('dropFamilies', () => {
+  // The grid has η 0.01 and 0.1 for seeds 0 and 2; a drop family continues from 0.1 with the control 0.01.
+  const family = { name: 'main', parentEta: 0.1, controlEta: 0.01, etaLow: 0.005, matchedLoss: 0.05, maxSteps: 500, minSwitchStep: 2 };
+  const withFamily = (overrides: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ ...valid, dropFamilies: [{ ...family, ...overrides }], ...extra });
+
+  it('fills in the defaults and the grid’s seeds, one task per seed with its parent and control runs', () => {
+    const experiment = parse(withFamily());
+    const { minSwitchStep: _, ...leftOut } = family;
+    const defaults = parse({ ...valid, training: { ...valid.training, steps: 200 }, dropFamilies: [leftOut] }).config.dropFamilies[0];
+    expect(defaults).toMatchObject({ seeds: [0, 2], instabilities: 2, minSwitchStep: 100, sharpnessEvery: 100, pinnedRatio: 0.8, controlMargin: 0.05 });
+    expect(dropTasks(experiment).map((t) => [t.family.name, t.index, t.seed, t.parent.slug, t.control.slug])).toEqual([
+      ['main', 0, 0, 'eta-0.1', 'eta-0.01'],
+      ['main', 0, 2, 'eta-0.1-s2', 'eta-0.01-s2'],
+    ]);
+    expect(findDropTask(experiment, 'main', 2).parent.slug).toBe('eta-0.1-s2');
+    expect(() => findDropTask(experiment, 'main', 1)).toThrow(/no drop family `main` with seed 1 \(main s0, main s2\)/);
+    expect(dropTasks(parse(valid))).toEqual([]);
+  });
+
+  it('takes a seed’s runs from `runs` too (a constant schedule with its seeds)', () => {
+    const extra = { runs: [...valid.runs, { schedule: { kind: 'constant', eta: 0.1 }, seeds: [5] }, { schedule: { kind: 'constant', eta: 0.01 }, seeds: [5] }] };
+    expect(dropTasks(parse(withFamily({ seeds: [0, 5] }, extra))).map((t) => t.parent.slug)).toEqual(['eta-0.1', 'eta-0.1-s5']);
+  });
+
+  it.each([
+    [{ seeds: [0, 1] }, 'dropFamilies.0.parentEta', /no constant-η run at η = 0\.1 with seed 1 \(add η to grid\.etas, or to runs as/],
+    [{ controlEta: 0.02 }, 'dropFamilies.0.controlEta', /no constant-η run at η = 0\.02 with seed 0/],
+    [{ parentEta: 0.01, controlEta: 0.1 }, 'dropFamilies.0.controlEta', /0\.1 is not below parentEta = 0\.01/],
+    [{ etaLow: 0.01 }, 'dropFamilies.0.etaLow', /0\.01 is not below controlEta = 0\.01: a continuation drops η/],
+    [{ convergence: { loss: 0.1 } }, 'dropFamilies.0.convergence.loss', /0\.1 is above matchedLoss = 0\.05/],
+    [{ minSwitchStep: 10 }, 'dropFamilies.0.minSwitchStep', /10 is not before training\.steps = 10/],
+    [{ name: 'Main family' }, 'dropFamilies.0.name', /lower-case letters, digits and hyphens/],
+    [{ pinnedRatio: 1.5 }, 'dropFamilies.0.pinnedRatio', /1/],
+    [{ matchedLoss: 0 }, 'dropFamilies.0.matchedLoss', /0/],
+    [{ etaHigh: 0.2 }, 'dropFamilies.0', /unknown field\(s\) `etaHigh`/],
+  ])('refuses %j, naming the field', (overrides, field, detail) => {
+    const error = errorOf(withFamily(overrides));
+    expect(error).toBeInstanceOf(ExperimentConfigError);
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(detail);
+    expect(error.message.startsWith(`${FILE}: field \`${field}\``)).toBe(true);
+  });
+
+  it('refuses two families of one name', () => {
+    const error = errorOf({ ...valid, dropFamilies: [family, { ...family, etaLow: 0.002 }] });
+    expect(error.field).toBe('dropFamilies.1.name');
+    expect(error.message).toMatch(/`main` names two drop families/);
+  });
+
+  it('keys each seed’s continue task on its family’s continuation settings and runs, not the analysis ones, the note or the other seeds', () => {
+    const slice = (value: unknown, seed = 0) => {
+      const experiment = parse(value);
+      return sliceHash(taskSlice(experiment, 'continue', findDropTask(experiment, 'main', seed)));
+    };
+    const base = slice(withFamily());
+    expect(slice(withFamily({ pinnedRatio: 0.7, controlMargin: 0.1, note: 'why' }))).toBe(base);
+    expect(slice(withFamily({ seeds: [0] }))).toBe(base);
+    expect(slice(withFamily({ matchedLoss: 0.04 }))).not.toBe(base);
+    expect(slice(withFamily({}, { training: { ...valid.training, testEvery: 5 } }))).not.toBe(base);
+    expect(slice(withFamily({}, { analysis: { alphaFraction: 0.3 } }))).toBe(base);
+    expect(slice(withFamily(), 2)).not.toBe(base);
+    // The analysis settings key aggregate (and verify) instead.
+    const aggregate = (value: unknown) => sliceHash(taskSlice(parse(value), 'aggregate'));
+    expect(aggregate(withFamily({ pinnedRatio: 0.7 }))).not.toBe(aggregate(withFamily()));
+    expect(() => taskSlice(parse(withFamily()), 'continue')).toThrow(/the continue slice belongs to a drop family’s seed|the continue slice belongs to a drop family's seed/);
+  });
+
+  it('puts each seed’s continue slice, over its runs’ train slices, into aggregate’s provenance', () => {
+    const experiment = parse(withFamily());
+    const task = findDropTask(experiment, 'main', 2);
+    expect(Object.keys(stageProvenance(experiment, 'continue', task))).toEqual(['slice.prepare', 'slice.train.eta-0.1-s2', 'slice.train.eta-0.01-s2', 'slice.continue.main.s2']);
+    const aggregate = stageProvenance(experiment, 'aggregate');
+    expect(aggregate['slice.continue.main.s0']).toBe(sliceHash(taskSlice(experiment, 'continue', findDropTask(experiment, 'main', 0))));
+    expect(aggregate['slice.continue.main.s2']).toBe(stageProvenance(experiment, 'continue', task)['slice.continue.main.s2']);
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '@lrscape/artifacts';
-import { peakLearningRate, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
+import { peakLearningRate, riseDetectorSchema, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
 // The engine's layout module itself, not its index: the index loads tfjs, which would add ~0.6 s to every
 // graph computation (the Nx plugin imports this file). layout.ts needs only @lrscape/linalg.
 import { lastLayersScope, modelLayout, type ModelSpec, type ParameterLayout } from '@lrscape/engine/layout';
@@ -103,8 +103,17 @@ const trainingSchema = z
     eventCheckpoints: z.boolean().default(true),
     /** At most this many spikes get event checkpoints (each costs a Hessian decomposition). */
     maxEventCheckpoints: nonNegativeInt.default(12),
-    /** Relative loss rise over its running minimum that triggers an event checkpoint. */
-    eventProminence: positive.default(0.1),
+    /**
+     * The rise of the loss over its running minimum that triggers an event checkpoint (libs/train's rise rule:
+     * relative, loss > min·(1 + threshold), or absolute, loss > min + threshold). Training's own setting, so that
+     * changing the analysis detectors reruns no training; the default is the analysis's default primary.
+     */
+    eventDetector: riseDetectorSchema.default({ kind: 'relative', threshold: 0.1 }),
+    /**
+     * With sharpnessMethod power: every this many steps also a warm Lanczos estimate beside the power one
+     * (steps column sharpness_check), to measure the power estimate's lag at catapults; 0 = never.
+     */
+    sharpnessCheckEvery: nonNegativeInt.default(0),
     /** A loss above this multiple of the initial loss (or non-finite) ends the run as diverged. */
     divergenceFactor: positive.default(1e3),
     chunkSize: count.default(8192),
@@ -134,20 +143,103 @@ const hessianSchema = z
     density: z
       .object({ probes: count.default(2), steps: count.default(DEFAULT_DENSITY_STEPS), gridSize: count.min(2).default(200) })
       .strict()
-      .default({ probes: 2, steps: DEFAULT_DENSITY_STEPS, gridSize: 200 }),
+      .default(() => ({ probes: 2, steps: DEFAULT_DENSITY_STEPS, gridSize: 200 })),
     /** Hutchinson trace estimate: Rademacher probes (0: skip). */
     traceProbes: nonNegativeInt.default(10),
     /** Step ε of the output-space perturbations θ ± ε·u along each stored outlier direction. */
     perturbationEpsilon: positive.default(1e-2),
+    /** The most negative eigenvalues per checkpoint and scope (0: none), to the top's relative tolerance, relative to λmax. */
+    bottomK: nonNegativeInt.default(2),
+    /**
+     * Runs (slugs) whose final checkpoint also gets every eigenvalue of the full Hessian from its dense matrix
+     * (P HVPs and an O(P³) solve, ~4 s at P ≈ 1,150: a few runs of small nets); it checks the SLQ estimate of
+     * the full-spectrum N_eff.
+     */
+    exactSpectrumRuns: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
+/** Instability detection (libs/landscape/src/instabilities.ts): the primary detector, and the sweep for the sensitivity table. */
+const instabilitiesSchema = z
+  .object({
+    /** The detector whose rows fill the `instabilities` table and every claim built on it (default: the relative 10% rule). */
+    primary: riseDetectorSchema.default({ kind: 'relative', threshold: 0.1 }),
+    /**
+     * Thresholds of each detector for `instability_sensitivity` and the robustness claim. An empty list is
+     * accepted: the robustness claim is then not-run and names the field (the rest is still computed).
+     */
+    sweep: z
+      .object({
+        relative: z.array(positive).default([0.05, 0.1, 0.2, 0.5]),
+        absolute: z.array(positive).default([0.02, 0.05, 0.1, 0.2]),
+      })
+      .strict()
+      .default({ relative: [0.05, 0.1, 0.2, 0.5], absolute: [0.02, 0.05, 0.1, 0.2] }),
+    /**
+     * Move each loss peak forward while λmax still rises (the first author's public code does); off: heating
+     * ends at the loss peak, as the instabilities table's definition says.
+     */
+    peakFollowsSharpness: z.boolean().default(false),
+  })
+  .strict();
+
+/** Open question 1 (libs/landscape/src/long-horizon.ts): off (null) unless an experiment asks for the long-horizon table. */
+const longHorizonSchema = z
+  .object({
+    /** The late part of training whose λmax/(2/η) and instability count the finding reports, as a fraction of the steps (0.5: the second half). */
+    lateFraction: z.number().gt(0).lte(1).default(0.5),
+  })
+  .strict();
+
+/**
+ * Eigenspace comparisons (landscape shift) use one fixed dimension m per experiment, never the per-checkpoint
+ * outlier count. Left out (null): C for classification (the known pattern of about C outliers), and
+ * DEFAULT_REGRESSION_SHIFT_M for regression. minGap: the λ_m/λ_{m+1} below which a subspace is flagged.
+ */
+const shiftSchema = z
+  .object({ m: count.nullable().default(null), minGap: z.number().finite().gt(1).default(1.5) })
+  .strict();
+/** On W-reg, the only shipped regression, the ratio-gap rule splits at 1 or 2 (about equally often): 2 keeps both directions. */
+export const DEFAULT_REGRESSION_SHIFT_M = 2;
+
 const analysisSchema = z
   .object({
-    /** Relative loss rise over the running minimum that counts as an instability. */
-    prominence: positive.default(0.1),
+    instabilities: instabilitiesSchema.default(() => instabilitiesSchema.parse({})),
+    longHorizon: longHorizonSchema.nullable().default(null),
     /** α of N_eff = Σ λ/(λ+α), as a fraction of λmax. */
     alphaFraction: positive.default(0.5),
+    shift: shiftSchema.default(() => shiftSchema.parse({})),
+  })
+  .strict();
+
+/**
+ * The cooling diagnostics (open question 2, libs/landscape/src/cooling.ts): which instabilities of which runs
+ * are replayed step by step from training's event checkpoints, in float64. A run or an index that does not
+ * exist is not a config error: the cooling stage records it (naming this field), computes the rest, and the
+ * claim is not-run.
+ */
+const coolingSchema = z
+  .object({
+    /** Slugs of the runs whose instabilities are replayed (none: no cooling task). */
+    runs: z.array(z.string().min(1)).default([]),
+    /** `all`, or 1-based indices in each run's order of event checkpoints. */
+    instabilities: z.union([z.literal('all'), z.array(count).min(1)]).default('all'),
+    /** Replay at most this many steps from an event-before checkpoint; a longer instability is recorded as truncated. */
+    maxSteps: count.default(150),
+    /**
+     * Step ε of ∇³L[u, u] ≈ [∇L(θ+εu) + ∇L(θ−εu) − 2∇L(θ)]/ε² (float64): truncation ~ε², rounding ~1e-16·‖∇L‖/ε²;
+     * the error is estimated at 2ε and recorded per step (measured ~1e-6 relative on W-reg and SRC at 1e-3).
+     */
+    epsilon: positive.default(1e-3),
+    /**
+     * λ_i with λ₁/λ_i below this join λ₁'s cluster, and S is the cluster's trace: in W-reg's instabilities λ₁
+     * changes by up to 12% in one step (95th percentile 6%), so eigenvalues within 10% can trade places within
+     * a step, where S = λ₁ is not differentiable.
+     */
+    gapRatio: z.number().finite().gt(1).default(1.1),
+    /** Lanczos for the top four: relative residual estimate and the cap on its HVPs per step. */
+    tolerance: positive.default(1e-5),
+    maxIterations: count.default(100),
   })
   .strict();
 
@@ -158,6 +250,43 @@ const runSchema = z
     seeds: z.array(nonNegativeInt).min(1).optional(),
   })
   .strict();
+
+/**
+ * A delayed-drop family (docs/architecture.md, "Flattening"): per seed, continuations at etaLow from the
+ * constant-η run at parentEta (unstable) at its switch points, and at the same steps from the constant-η run
+ * at controlEta (stable: later drops reflect time alone), each until the loss reaches matchedLoss (L*).
+ * One cached task per family (`<exp>-drop-<name>:continue`). pinnedRatio and controlMargin are analysis
+ * settings (aggregate and verify read them), so changing them reruns no continuation; note is free text.
+ */
+const dropFamilySchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and hyphens (it names the task)'),
+    parentEta: positive,
+    controlEta: positive,
+    /** η after the drop: low enough that λmax at L* stays below pinnedRatio·2/η_lo (say why in `note`). */
+    etaLow: positive,
+    /** Seeds of the parent and control runs (left out: grid.seeds); each must have both constant-η runs. */
+    seeds: z.array(nonNegativeInt).min(1).optional(),
+    /** L*: the training loss at which λmax is compared; below the parent's loss at every switch point. */
+    matchedLoss: positive,
+    /** Converged beyond L* where the loss or ‖∇L‖ falls below these (left out: converged at L*). */
+    convergence: z.object({ loss: positive.optional(), gradNorm: positive.optional() }).strict().optional(),
+    /** Step cap of a continuation (steps after the drop); a capped continuation is counted, not dropped. */
+    maxSteps: count,
+    /** Instabilities of the parent paired with a quiet window (three switch points each). */
+    instabilities: count.default(2),
+    /** No switch point before this step: the initial fall of the loss from θ_0 is no quiet window. */
+    minSwitchStep: nonNegativeInt.default(100),
+    /** λmax by warm Lanczos every this many steps after the drop (always at L*): the max after the drop is over these samples. */
+    sharpnessEvery: count.default(100),
+    /** λ(L*) above pinnedRatio·2/η_lo: pinned at the edge of stability of η_lo, left out of the verdict, counted. */
+    pinnedRatio: z.number().gt(0).lte(1).default(0.8),
+    /** The control's slope of λ(L*)·η_lo/2 against t_switch, per 1000 steps, must lie within ±controlMargin of 0. */
+    controlMargin: positive.default(0.05),
+    note: z.string().optional(),
+  })
+  .strict();
+export type DropFamily = z.infer<typeof dropFamilySchema>;
 
 export const experimentSchema = z
   .object({
@@ -177,8 +306,11 @@ export const experimentSchema = z
       .strict(),
     /** Runs with other schedules (drop, cyclic) or their own step count. */
     runs: z.array(runSchema).default([]),
-    hessian: hessianSchema.default(hessianSchema.parse({})),
-    analysis: analysisSchema.default(analysisSchema.parse({})),
+    hessian: hessianSchema.default(() => hessianSchema.parse({})),
+    analysis: analysisSchema.default(() => analysisSchema.parse({})),
+    cooling: coolingSchema.default(() => coolingSchema.parse({})),
+    /** Delayed-drop families (none by default); their parents and controls are runs of this experiment. */
+    dropFamilies: z.array(dropFamilySchema).default([]),
     report: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -398,7 +530,20 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): vo
   const smallest = scopes.reduce<(typeof scopes)[number] | undefined>((a, b) => (a && a.size <= b.size ? a : b), undefined);
   const full = inputDim !== undefined ? layout.size : undefined;
 
-  if (!written(raw, ['hessian', 'storeVectors'])) hessian.storeVectors = Math.min(DEFAULT_STORE_VECTORS, hessian.topK);
+  const shift = config.analysis.shift;
+  const defaultM = shape.task === 'classification' ? shape.outputDim : DEFAULT_REGRESSION_SHIFT_M;
+  // Stored vectors left out: enough for the comparisons' m (at least DEFAULT_STORE_VECTORS), at most topK.
+  if (!written(raw, ['hessian', 'storeVectors'])) hessian.storeVectors = Math.min(Math.max(DEFAULT_STORE_VECTORS, shift.m ?? defaultM), hessian.topK);
+  const slugs = expandRuns(config).map((r) => r.slug);
+  hessian.exactSpectrumRuns.forEach((slug, i) => {
+    if (!slugs.includes(slug)) fail(`hessian.exactSpectrumRuns.${i}`, `no run \`${slug}\` in this experiment (runs: ${slugs.join(', ')})`);
+  });
+  // m left out: C (or the regression default), capped at the stored vectors when topK leaves fewer.
+  if (shift.m === null) shift.m = Math.min(defaultM, hessian.storeVectors);
+  // Comparisons read the stored eigenvectors; changing m within them reruns aggregate only.
+  if (shift.m > hessian.storeVectors) {
+    fail('analysis.shift.m', `${shift.m}${written(raw, ['analysis', 'shift', 'm']) ? '' : ' (the default: C or the regression default)'} exceeds hessian.storeVectors = ${hessian.storeVectors}: the comparisons read the stored top eigenvectors`);
+  }
   if (!written(raw, ['hessian', 'density', 'steps']) && full !== undefined) hessian.density.steps = Math.min(DEFAULT_DENSITY_STEPS, full);
 
   // Lanczos finds at most as many eigenpairs as the operator's dimension, and every scope has topK rows.
@@ -407,6 +552,12 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): vo
   }
   if (hessian.maxIterations < hessian.topK) {
     fail('hessian.maxIterations', `${value(['hessian', 'maxIterations'], hessian.maxIterations)} is below hessian.topK = ${hessian.topK}: Lanczos needs at least topK iterations`);
+  }
+  if (smallest && hessian.bottomK > smallest.size) {
+    fail('hessian.bottomK', `${value(['hessian', 'bottomK'], hessian.bottomK)} exceeds the ${smallest.size} parameters of ${smallest.name}: at most ${smallest.size} eigenpairs exist`);
+  }
+  if (hessian.maxIterations < hessian.bottomK) {
+    fail('hessian.bottomK', `${hessian.bottomK} exceeds hessian.maxIterations = ${hessian.maxIterations}: Lanczos needs at least bottomK iterations`);
   }
   if (hessian.storeVectors > hessian.topK) {
     fail('hessian.storeVectors', `${hessian.storeVectors} exceeds hessian.topK = ${hessian.topK}: only topK eigenvectors are computed`);
@@ -427,6 +578,28 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): vo
   // Otherwise (IDX or CIFAR-10 without a subset) only the files know the training-set size: that is the
   // hessian stage's check, once it has read train.arrow.
 
+  for (const kind of ['relative', 'absolute'] as const) {
+    const list = config.analysis.instabilities.sweep[kind];
+    list.forEach((threshold, i) => {
+      if (list.indexOf(threshold) !== i) fail(`analysis.instabilities.sweep.${kind}.${i}`, `threshold ${threshold} is listed twice`);
+    });
+  }
+  if (training.sharpnessCheckEvery > 0 && training.sharpnessMethod !== 'power') {
+    fail('training.sharpnessCheckEvery', `checks the power estimate against Lanczos, and training.sharpnessMethod is ${training.sharpnessMethod} (set it to power, or sharpnessCheckEvery to 0)`);
+  }
+
+  // A cooling run or index that does not exist is the cooling stage's to record (the rest still computed); a
+  // duplicate is a mistake in the file.
+  config.cooling.runs.forEach((slug, i) => {
+    if (config.cooling.runs.indexOf(slug) !== i) fail(`cooling.runs.${i}`, `run \`${slug}\` is listed twice`);
+  });
+  const selected = config.cooling.instabilities;
+  if (selected !== 'all') {
+    selected.forEach((index, i) => {
+      if (selected.indexOf(index) !== i) fail(`cooling.instabilities.${i}`, `instability ${index} is listed twice`);
+    });
+  }
+
   if (training.checkpointEvery > training.steps) {
     fail('training.checkpointEvery', `${training.checkpointEvery} exceeds training.steps = ${training.steps}: no checkpoint between the first and the last step`);
   }
@@ -439,6 +612,60 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): vo
     if (run.schedule.kind === 'drop' && run.schedule.switchStep >= steps) {
       fail(`runs.${i}.schedule.switchStep`, `${run.schedule.switchStep} is not before the run's last step (${where} = ${steps}): η never drops`);
     }
+  });
+  checkDropFamilies(config, fail);
+}
+
+/**
+ * One `continue` task: a drop family's continuations for one seed, from that seed's parent and control runs
+ * (a task per seed, so that the seeds run side by side and one more seed reruns no other).
+ */
+export interface DropTask {
+  family: DropFamily;
+  /** The family's index in dropFamilies (its config field is `dropFamilies.<index>`). */
+  index: number;
+  seed: number;
+  parent: RunSpec;
+  control: RunSpec;
+}
+
+/** Every drop family's tasks, family by family, seeds in the order listed (validation guarantees the runs). */
+export function dropTasks(experiment: Pick<Experiment, 'config' | 'runs'>): DropTask[] {
+  const constant = (eta: number, seed: number) => experiment.runs.find((r) => r.schedule.kind === 'constant' && r.schedule.eta === eta && r.seed === seed)!;
+  return experiment.config.dropFamilies.flatMap((family, index) =>
+    (family.seeds ?? experiment.config.grid.seeds).map((seed) => ({ family, index, seed, parent: constant(family.parentEta, seed), control: constant(family.controlEta, seed) })),
+  );
+}
+
+/** The task of one family and seed, or an error naming the experiment's families and seeds. */
+export function findDropTask(experiment: Experiment, family: string, seed: number): DropTask {
+  const task = dropTasks(experiment).find((t) => t.family.name === family && t.seed === seed);
+  if (!task) throw new Error(`${experiment.file}: no drop family \`${family}\` with seed ${seed} (${dropTasks(experiment).map((t) => `${t.family.name} s${t.seed}`).join(', ') || 'no dropFamilies'})`);
+  return task;
+}
+
+/** Refuses a drop family whose runs are missing or whose settings cannot hold; fills in its seeds (grid.seeds). */
+function checkDropFamilies(config: ExperimentConfig, fail: (field: string, detail: string) => never): void {
+  const runs = expandRuns(config);
+  const names = new Set<string>();
+  config.dropFamilies.forEach((family, i) => {
+    const field = `dropFamilies.${i}`;
+    if (names.has(family.name)) fail(`${field}.name`, `\`${family.name}\` names two drop families`);
+    names.add(family.name);
+    family.seeds ??= [...config.grid.seeds];
+    for (const [setting, eta] of [['parentEta', family.parentEta], ['controlEta', family.controlEta]] as const) {
+      for (const seed of family.seeds) {
+        if (!runs.some((r) => r.schedule.kind === 'constant' && r.schedule.eta === eta && r.seed === seed)) {
+          fail(`${field}.${setting}`, `no constant-η run at η = ${eta} with seed ${seed} (add η to grid.etas, or to runs as {"schedule": {"kind": "constant", "eta": ${eta}}, "seeds": [${seed}]})`);
+        }
+      }
+    }
+    if (family.controlEta >= family.parentEta) fail(`${field}.controlEta`, `${family.controlEta} is not below parentEta = ${family.parentEta}: the control is the stable run`);
+    if (family.etaLow >= family.controlEta) fail(`${field}.etaLow`, `${family.etaLow} is not below controlEta = ${family.controlEta}: a continuation drops η, from the control too`);
+    if (family.convergence?.loss !== undefined && family.convergence.loss > family.matchedLoss) {
+      fail(`${field}.convergence.loss`, `${family.convergence.loss} is above matchedLoss = ${family.matchedLoss}: convergence comes after L*`);
+    }
+    if (family.minSwitchStep >= config.training.steps) fail(`${field}.minSwitchStep`, `${family.minSwitchStep} is not before training.steps = ${config.training.steps}: no switch point is left`);
   });
 }
 
@@ -465,6 +692,24 @@ export function findRun(experiment: Experiment, slug: string): RunSpec {
 }
 
 /**
+ * The runs the cooling stage replays (those of cooling.runs that exist, in its order) and the selected slugs
+ * that name no run, with their position in cooling.runs (the stage records each, naming the field).
+ */
+export function coolingSelection(experiment: Experiment): { runs: RunSpec[]; missing: { position: number; slug: string }[] } {
+  const runs: RunSpec[] = [];
+  const missing: { position: number; slug: string }[] = [];
+  experiment.config.cooling.runs.forEach((slug, position) => {
+    const run = experiment.runs.find((r) => r.slug === slug);
+    if (run) runs.push(run);
+    else missing.push({ position, slug });
+  });
+  return { runs, missing };
+}
+
+/** Whether the experiment has a cooling task (cooling.runs names any run, existing or not). */
+export const hasCoolingTask = (experiment: Experiment) => experiment.config.cooling.runs.length > 0;
+
+/**
  * What each stage's result depends on in the config. The hash of a slice keys that stage's Nx cache entry,
  * so only the tasks whose slice changed rerun (the README's rerun table; docs/architecture.md, "Cache keys").
  */
@@ -473,9 +718,30 @@ export function stageSlices(experiment: Experiment, run?: RunSpec) {
   const prepare = { dataset: config.dataset };
   const train = run ? { ...prepare, model: config.model, training: config.training, run } : undefined;
   const hessian = run ? { hessian: config.hessian } : undefined;
-  const aggregate = { analysis: config.analysis, runs: experiment.runs.map((r) => r.slug) };
+  const aggregate = {
+    analysis: config.analysis,
+    runs: experiment.runs.map((r) => r.slug),
+    // Which drop families there are and their analysis settings (what their continuations did is their output).
+    dropFamilies: config.dropFamilies.map(({ name, pinnedRatio, controlMargin }) => ({ name, pinnedRatio, controlMargin })),
+  };
   const report = { title: config.title, description: config.description, report: config.report };
-  return { prepare, train, hessian, aggregate, report };
+  // Which selected slugs exist (not the whole run list, so that one more η reruns no replay); chunkSize: the
+  // replay sums the gradient in the training's chunks, to reproduce its float32 trajectory.
+  const exists = new Set(experiment.runs.map((r) => r.slug));
+  const cooling = { cooling: config.cooling, chunkSize: config.training.chunkSize, present: config.cooling.runs.map((slug) => exists.has(slug)) };
+  return { prepare, train, hessian, aggregate, report, cooling };
+}
+
+/**
+ * A `continue` task's slice: the family's continuation settings, its seed and runs, and what shapes the
+ * trajectories it reads and continues (dataset, model, training; the runs' own outputs are upstream
+ * inputs). Not the family's other seeds, nor its analysis settings (pinnedRatio, controlMargin) or note:
+ * changing those reruns no continuation.
+ */
+export function dropTaskSlice(experiment: Experiment, task: DropTask) {
+  const { config } = experiment;
+  const { pinnedRatio: _pinned, controlMargin: _margin, note: _note, seeds: _seeds, ...settings } = task.family;
+  return { dataset: config.dataset, model: config.model, training: config.training, family: settings, seed: task.seed, parent: task.parent.slug, control: task.control.slug };
 }
 
 export function sliceHash(slice: unknown): string {
@@ -483,19 +749,29 @@ export function sliceHash(slice: unknown): string {
 }
 
 /** The tasks of an experiment that read its config (the site index reads every file, see targets.ts). */
-export type TaskStage = 'prepare' | 'train' | 'hessian' | 'aggregate' | 'verify' | 'report';
+export type TaskStage = 'prepare' | 'train' | 'hessian' | 'aggregate' | 'verify' | 'report' | 'cooling' | 'continue';
+
+/** What a task is of beyond its experiment: a run (train, hessian) or a drop family's seed (continue). */
+export type TaskUnit = RunSpec | DropTask;
+const isRun = (unit: TaskUnit | undefined): unit is RunSpec => unit !== undefined && 'slug' in unit;
 
 const RUN_STAGES: readonly TaskStage[] = ['train', 'hessian'];
 
 /** The slice whose hash is a task's `runtime` input; verify checks aggregate's tables, so it reads aggregate's slice. */
-export function taskSlice(experiment: Experiment, stage: TaskStage, run?: RunSpec): unknown {
+export function taskSlice(experiment: Experiment, stage: TaskStage, unit?: TaskUnit): unknown {
+  if (stage === 'continue') {
+    if (!unit || isRun(unit)) throw new Error(`${experiment.file}: the continue slice belongs to a drop family's seed; none given`);
+    return dropTaskSlice(experiment, unit);
+  }
+  const run = isRun(unit) ? unit : undefined;
   const slices = stageSlices(experiment, run);
   if (RUN_STAGES.includes(stage) && !run) throw new Error(`${experiment.file}: the ${stage} slice belongs to a run; none given`);
   return stage === 'verify' ? slices.aggregate : slices[stage];
 }
 
 /** The tasks a task depends on (targets.ts's dependsOn): a run's train on prepare, aggregate on every run's hessian. */
-function upstreamTasks(experiment: Experiment, stage: TaskStage, run?: RunSpec): [TaskStage, RunSpec | undefined][] {
+function upstreamTasks(experiment: Experiment, stage: TaskStage, unit?: TaskUnit): [TaskStage, TaskUnit | undefined][] {
+  const run = isRun(unit) ? unit : undefined;
   switch (stage) {
     case 'prepare':
       return [];
@@ -504,7 +780,15 @@ function upstreamTasks(experiment: Experiment, stage: TaskStage, run?: RunSpec):
     case 'hessian':
       return [['train', run]];
     case 'aggregate':
-      return experiment.runs.map((r) => ['hessian', r]);
+      return [
+        ...experiment.runs.map((r): [TaskStage, RunSpec] => ['hessian', r]),
+        ...(hasCoolingTask(experiment) ? [['cooling', undefined] as [TaskStage, undefined]] : []),
+        ...dropTasks(experiment).map((t): [TaskStage, TaskUnit] => ['continue', t]),
+      ];
+    case 'continue':
+      return [['train', (unit as DropTask).parent], ['train', (unit as DropTask).control]];
+    case 'cooling':
+      return coolingSelection(experiment).runs.map((r) => ['train', r]);
     case 'verify':
       return [['aggregate', undefined]];
     case 'report':
@@ -518,18 +802,22 @@ function upstreamTasks(experiment: Experiment, stage: TaskStage, run?: RunSpec):
 /**
  * Provenance for a table's schema metadata: the hash of the task's own config slice and of every slice
  * upstream of it, one flat key per slice ('slice.prepare', 'slice.train.<run>', 'slice.hessian.<run>',
- * 'slice.aggregate', 'slice.verify', 'slice.report'), upstream first. The values are the hashes that
+ * 'slice.continue.<drop family>.s<seed>', 'slice.aggregate', 'slice.verify', 'slice.report'), upstream first. The values are the hashes that
  * enter the tasks' Nx hashes, so a table says which cache keys produced it.
  */
-export function stageProvenance(experiment: Experiment, stage: TaskStage, run?: RunSpec): Record<string, string> {
+export function stageProvenance(experiment: Experiment, stage: TaskStage, run?: TaskUnit): Record<string, string> {
   if (RUN_STAGES.includes(stage) && !run) throw new Error(`${experiment.file}: the ${stage} slice belongs to a run; none given`);
   const provenance: Record<string, string> = {};
-  const visit = (task: TaskStage, taskRun: RunSpec | undefined) => {
-    const key = RUN_STAGES.includes(task) ? `slice.${task}.${taskRun!.slug}` : `slice.${task}`;
+  const visit = (task: TaskStage, taskRun: TaskUnit | undefined) => {
+    const key = RUN_STAGES.includes(task)
+      ? `slice.${task}.${(taskRun as RunSpec).slug}`
+      : task === 'continue'
+        ? `slice.continue.${(taskRun as DropTask).family.name}.s${(taskRun as DropTask).seed}`
+        : `slice.${task}`;
     if (key in provenance) return;
     for (const [upstream, upstreamRun] of upstreamTasks(experiment, task, taskRun)) visit(upstream, upstreamRun);
     provenance[key] = sliceHash(taskSlice(experiment, task, taskRun));
   };
-  visit(stage, RUN_STAGES.includes(stage) ? run : undefined);
+  visit(stage, RUN_STAGES.includes(stage) || stage === 'continue' ? run : undefined);
   return provenance;
 }

@@ -149,9 +149,28 @@ describe('the pipeline graph: what reruns after each kind of change (README, "In
     expect(runs.map((r) => r.run)).toEqual(['eta-0.02', 'eta-0.1', 'eta-0.5']);
   }, 300_000);
 
-  it('reruns no training and no Hessian after an analysis-threshold change', () => {
+  it('reruns no training and no Hessian after an analysis-threshold change (another primary detector, one more sweep threshold)', () => {
     const workspace = fromBaseline();
-    writeTiny(workspace, { ...tiny, analysis: { prominence: 0.2 } });
+    const instabilities = { primary: { kind: 'absolute', threshold: 0.05 }, sweep: { relative: [0.05, 0.1, 0.2, 0.5, 1], absolute: [0.02, 0.05, 0.1, 0.2] } };
+    writeTiny(workspace, { ...tiny, analysis: { instabilities } });
+    expect(analyze(workspace)).toEqual(['aggregate tiny', 'report tiny', 'site', 'verify tiny']);
+  }, 300_000);
+
+  // η = 0.5 diverges, so the family has nothing to continue: its task still runs and records why, and the
+  // delayed-drop claims are not-run with that reason, naming the field; the rest is computed as before.
+  it('runs only the new drop family’s continue task (then aggregate, verify, report) when one is added, and records a diverged parent by its field', async () => {
+    const workspace = fromBaseline();
+    const family = { name: 'main', parentEta: 0.5, controlEta: 0.02, etaLow: 0.01, matchedLoss: 0.1, maxSteps: 50, minSwitchStep: 0 };
+    writeTiny(workspace, { ...tiny, dropFamilies: [family] });
+    expect(analyze(workspace)).toEqual(['aggregate tiny', 'continue tiny main 0', 'report tiny', 'site', 'verify tiny']);
+    const families = (await readTable(join(workspace.root, 'artifacts/tiny/tables/drop_families.arrow'), 'drop_families')).rows;
+    expect(families.map((f) => [f.family, f.seed, f.status, f.continuations])).toEqual([['main', 0, 'parent-diverged', 0]]);
+    expect(families[0].reason).toMatch(/^pipelines\/tiny\/experiment\.json: field `dropFamilies\.0\.parentEta`: the parent run eta-0\.5 diverged at step \d+/);
+    const claims = (await readTable(join(workspace.root, 'artifacts/tiny/claims/claims.arrow'), 'claims')).rows.filter((c) => c.id.startsWith('drop-'));
+    expect(claims.map((c) => [c.id, c.verdict])).toEqual([['drop-flattening-pairs', 'not-run'], ['drop-flattening-vs-control', 'not-run'], ['drop-control-null', 'not-run']]);
+    for (const claim of claims) expect(claim.detail).toContain('field `dropFamilies.0.parentEta`');
+    // Its analysis settings rerun no continuation.
+    writeTiny(workspace, { ...tiny, dropFamilies: [{ ...family, pinnedRatio: 0.7, controlMargin: 0.1 }] });
     expect(analyze(workspace)).toEqual(['aggregate tiny', 'report tiny', 'site', 'verify tiny']);
   }, 300_000);
 

@@ -21,8 +21,14 @@ beforeAll(() => {
     ...wreg,
     training: { ...wreg.training, steps: 800, checkpointEvery: 200, maxEventCheckpoints: 3 },
     grid: { etas: [0.01, 0.02, 0.1], seeds: [0, 1] },
-    runs: [100, 200, 300, 400].map((t) => ({ schedule: { kind: 'drop', etaHigh: 0.1, etaLow: 0.01, switchStep: t }, steps: t + 300, seeds: [0] })),
+    runs: [],
+    // The shipped drop family on the two seeds, one instability each (three switch points from the parent, the same from the control).
+    dropFamilies: [{ ...wreg.dropFamilies[0], seeds: [0, 1], instabilities: 1 }],
     hessian: reducedHessian,
+    // wreg-long's analysis on these shorter runs: the long-horizon claim through the real graph at no training cost.
+    analysis: { ...wreg.analysis, longHorizon: { lateFraction: 0.5 } },
+    // The cooling replay of the first two instabilities of both η = 0.1 seeds (all four lie before step 800).
+    cooling: { ...wreg.cooling, runs: ['eta-0.1', 'eta-0.1-s1'], instabilities: [1, 2], maxSteps: 80 },
   });
   const fmnist = shippedExperiment('fmnist');
   workspace.writeExperiment('fmnist', {
@@ -50,11 +56,13 @@ afterAll(() => workspace?.dispose());
 /** The claims verify recorded, and the same claims recomputed here from the aggregate tables it read. */
 async function recordedAndRecomputed(experiment: string) {
   const tables = join(workspace.root, 'artifacts', experiment, 'tables');
-  const read = async <N extends 'runs' | 'steps' | 'spectra' | 'instabilities' | 'overlaps' | 'flattening'>(name: N) =>
+  const read = async <N extends 'runs' | 'steps' | 'spectra' | 'instabilities' | 'overlaps' | 'flattening' | 'drop_families' | 'instability_sensitivity' | 'long_horizon' | 'cooling' | 'cooling_instabilities'>(name: N) =>
     (await readTable(join(tables, `${name}.arrow`), name)).rows;
   const inputs = {
     runs: await read('runs'), steps: await read('steps'), spectra: await read('spectra'),
-    instabilities: await read('instabilities'), overlaps: await read('overlaps'), flattening: await read('flattening'),
+    instabilities: await read('instabilities'), overlaps: await read('overlaps'), flattening: await read('flattening'), drop_families: await read('drop_families'),
+    instability_sensitivity: await read('instability_sensitivity'), long_horizon: await read('long_horizon'),
+    cooling: await read('cooling'), cooling_instabilities: await read('cooling_instabilities'),
   };
   const { dataset } = await readDataset(join(workspace.root, 'artifacts', experiment, 'data', 'test.arrow'));
   const recomputed = verifyExperiment(inputs, dataset.task === 'classification' ? dataset.outputDim : null);
@@ -67,8 +75,10 @@ describe('claims of the shipped experiments, on reduced configs', () => {
   // asserted is that every claim is computed from the tables verify read, and what its inputs make computable.
   it.each([
     ['wreg', CLAIM_IDS.filter((id) => id !== 'outliers-classes')],
-    // landscape-shift needs two η besides the baseline; the reduced fmnist grid has one.
-    ['fmnist', CLAIM_IDS.filter((id) => id !== 'drop-family-size' && id !== 'drop-flattening' && id !== 'landscape-shift')],
+    // One seed: no CI over seeds for the along-run claims; no analysis.longHorizon: no long-horizon claim.
+    // landscape-shift needs two η besides the baseline; the reduced fmnist grid has one. fmnist selects no cooling runs
+    // and has no drop family.
+    ['fmnist', CLAIM_IDS.filter((id) => !['drop-flattening-pairs', 'drop-flattening-vs-control', 'drop-control-null', 'along-run-flattening', 'along-run-flattening-robust', 'long-horizon-flattening', 'landscape-shift', 'cooling-self-stabilisation'].includes(id))],
   ] as const)('%s: every claim recorded equals its recomputation from the tables', async (experiment, computable) => {
     const { recorded, recomputed } = await recordedAndRecomputed(experiment);
     expect(recorded.map((c) => c.id)).toEqual(recomputed.map((c) => c.id));
@@ -81,15 +91,34 @@ describe('claims of the shipped experiments, on reduced configs', () => {
     }
   });
 
-  it('wreg: the inputs of the claims are there — a drop family of four switch times, baseline overlaps, instabilities at large η only', async () => {
+  it('wreg: the inputs of the claims are there — continuations from both seeds at the same switch points, baseline overlaps, instabilities at large η only', async () => {
     const { inputs, recorded } = await recordedAndRecomputed('wreg');
-    expect(inputs.flattening.filter((f) => f.kind === 'drop').map((f) => f.t_switch)).toEqual([100, 200, 300, 400]);
-    expect(recorded.find((c) => c.id === 'drop-family-size')!.measured).toBe(4);
+    for (const seed of [0, 1]) {
+      const own = inputs.flattening.filter((f) => f.seed === seed);
+      const points = (role: string) => own.filter((f) => f.role === role).map((f) => [f.kind, f.t_switch]);
+      expect(points('unstable').map(([kind]) => kind)).toEqual(['quiet-start', 'before-instability', 'after-instability']);
+      expect(points('control')).toEqual(points('unstable'));
+    }
+    expect(inputs.drop_families.map((d) => [d.family, d.seed, d.status])).toEqual([['main', 0, 'ok'], ['main', 1, 'ok']]);
     const baselineRuns = new Set(inputs.overlaps.filter((o) => o.kind === 'baseline').map((o) => o.run_a));
-    expect([...baselineRuns].sort()).toEqual(['drop-0.1-0.01-t100', 'drop-0.1-0.01-t200', 'drop-0.1-0.01-t300', 'drop-0.1-0.01-t400', 'eta-0.02', 'eta-0.02-s1', 'eta-0.1', 'eta-0.1-s1']);
+    expect([...baselineRuns].sort()).toEqual(['eta-0.02', 'eta-0.02-s1', 'eta-0.1', 'eta-0.1-s1']);
     const stable = recorded.find((c) => c.id === 'stable-below-threshold')!;
     // η = 0.01 is far below its threshold on W-reg (λmax ≈ 2–6 against 2/η = 200).
     expect(stable.measured).toBeLessThan(0.2);
+  });
+});
+
+describe('the cooling replay', () => {
+  it('wreg: replays the selected instabilities from their event checkpoints and reproduces the trained trajectory bit for bit', async () => {
+    const { inputs } = await recordedAndRecomputed('wreg');
+    expect(inputs.cooling_instabilities.map((r) => [r.run, r.instability, r.status])).toEqual([
+      ['eta-0.1', 1, 'computed'], ['eta-0.1', 2, 'computed'], ['eta-0.1-s1', 1, 'computed'], ['eta-0.1-s1', 2, 'computed'],
+    ]);
+    for (const r of inputs.cooling_instabilities) {
+      expect(r.loss_error_max).toBe(0);
+      expect(r.theta_error_max).toBe(0);
+      expect(inputs.cooling.filter((c) => c.run === r.run && c.instability === r.instability)).toHaveLength(r.steps);
+    }
   });
 });
 

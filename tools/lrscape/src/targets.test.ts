@@ -3,10 +3,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseExperiment, sliceHash, stageProvenance, type Experiment } from './experiment-config';
+import { findDropTask, parseExperiment, sliceHash, stageProvenance, type Experiment } from './experiment-config';
 import {
   CONFIG_LIB_FILES,
   codeInputs,
+  dropFamilyProjects,
   experimentProject,
   runProject,
   selectExperiments,
@@ -42,7 +43,12 @@ describe('inferred projects', () => {
     const run = runProject(experiment, experiment.runs[0]);
     expect(run.targets.train.dependsOn).toEqual([{ projects: ['demo'], target: 'prepare' }]);
     expect(run.targets.hessian.dependsOn).toEqual(['train']);
-    expect(exp.targets.aggregate.dependsOn).toEqual([{ projects: ['demo-eta-0.01', 'demo-eta-0.1'], target: 'hessian' }]);
+    // …and on the cooling project, by its tag (cooling-config.test.ts).
+    expect(exp.targets.aggregate.dependsOn).toEqual([
+      { projects: ['demo-eta-0.01', 'demo-eta-0.1'], target: 'hessian' },
+      { projects: ['tag:lrscape:cooling:demo'], target: 'cooling' },
+      { projects: ['tag:lrscape:drop:demo'], target: 'continue' },
+    ]);
     expect(exp.targets.verify.dependsOn).toEqual(['aggregate']);
     expect(exp.targets.report.dependsOn).toEqual(['aggregate', 'verify']);
     expect(exp.targets.analyze.dependsOn).toEqual(['report', 'verify']);
@@ -81,6 +87,39 @@ describe('inferred projects', () => {
     expect(run.targets.hessian.outputs).toEqual(['{workspaceRoot}/artifacts/demo/hessian/eta-0.1']);
     expect(experimentProject(experiment).targets.report.outputs).toEqual(['{workspaceRoot}/reports/demo']);
     expect(siteProject(['demo']).targets.index.outputs).toEqual(['{workspaceRoot}/reports/index.html']);
+  });
+});
+
+describe('drop families', () => {
+  const family = { name: 'main', parentEta: 0.1, controlEta: 0.01, etaLow: 0.005, matchedLoss: 0.05, maxSteps: 100, minSwitchStep: 2, seeds: [0, 1] };
+  const withDrops = parseDemo({ grid: { etas: [0.01, 0.1], seeds: [0, 1] }, dropFamilies: [family] });
+
+  it('makes one project per family and seed whose continue task follows the seed’s parent and control train tasks', () => {
+    const projects = dropFamilyProjects(withDrops);
+    expect(projects.map((p) => [p.name, p.root])).toEqual([
+      ['demo-drop-main-s0', 'pipelines/demo/drop/main/s0'],
+      ['demo-drop-main-s1', 'pipelines/demo/drop/main/s1'],
+    ]);
+    const task = projects[1].targets.continue;
+    expect(task.command).toBe('tsx tools/lrscape/src/stages/continue.ts demo main 1');
+    expect(task.dependsOn).toEqual([{ projects: ['demo-eta-0.1-s1', 'demo-eta-0.01-s1'], target: 'train' }]);
+    expect(task.outputs).toEqual(['{workspaceRoot}/artifacts/demo/continuations/main/s1']);
+    expect(task.cache).toBe(true);
+    const slice = /^echo lrscape-continue-slice ([0-9a-f]{16})$/.exec((task.inputs![0] as { runtime: string }).runtime)![1];
+    expect(slice).toBe(stageProvenance(withDrops, 'continue', findDropTask(withDrops, 'main', 1))['slice.continue.main.s1']);
+    expect(workspaceProjects([withDrops]).map((p) => p.name)).toEqual(expect.arrayContaining(['demo-drop-main-s0', 'demo-drop-main-s1']));
+    expect(dropFamilyProjects(experiment)).toEqual([]);
+  });
+
+  it('has aggregate wait for every continue task by the experiment’s tag, so one more family changes no existing project', () => {
+    const aggregate = experimentProject(withDrops).targets.aggregate;
+    expect(aggregate.dependsOn).toContainEqual({ projects: ['tag:lrscape:drop:demo'], target: 'continue' });
+    for (const p of dropFamilyProjects(withDrops)) expect(p.tags).toContain('lrscape:drop:demo');
+    const more = parseDemo({ grid: { etas: [0.01, 0.1], seeds: [0, 1] }, dropFamilies: [family, { ...family, name: 'second', etaLow: 0.002 }] });
+    expect(dropFamilyProjects(more).slice(0, 2)).toEqual(dropFamilyProjects(withDrops));
+    expect(experimentProject(more).targets.aggregate.dependsOn).toEqual(aggregate.dependsOn);
+    expect(experimentProject(more).targets.prepare).toEqual(experimentProject(withDrops).targets.prepare);
+    expect(experimentProject(more).targets.aggregate.inputs![0]).not.toEqual(aggregate.inputs![0]);
   });
 });
 

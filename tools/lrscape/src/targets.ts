@@ -5,7 +5,7 @@
  * tasks (docs/architecture.md, "The task graph"). Commands never carry settings: each task's config slice enters its hash as a
  * `runtime` input whose command names the slice's hash; inputs are not part of the project hash.
  */
-import { sliceHash, taskSlice, TIERS, type Experiment, type RunSpec, type TaskStage, type Tier } from './experiment-config';
+import { coolingSelection, dropTasks, hasCoolingTask, sliceHash, taskSlice, TIERS, type DropTask, type Experiment, type RunSpec, type TaskStage, type TaskUnit, type Tier } from './experiment-config';
 
 type Input = string | { runtime: string } | { env: string } | { externalDependencies: string[] } | { dependentTasksOutputFiles: string; transitive?: boolean };
 type DependsOn = string | { projects?: string[]; target: string };
@@ -33,6 +33,8 @@ const STAGE_LIBS = {
   train: ['linalg', 'engine', 'data', 'train', 'artifacts'],
   hessian: ['linalg', 'engine', 'data', 'train', 'landscape', 'artifacts'],
   aggregate: ['linalg', 'engine', 'train', 'landscape', 'artifacts'],
+  continue: ['linalg', 'engine', 'data', 'train', 'artifacts'],
+  cooling: ['linalg', 'engine', 'data', 'train', 'landscape', 'artifacts'],
   verify: ['linalg', 'data', 'train', 'landscape', 'artifacts'],
   report: ['linalg', 'data', 'report', 'artifacts'],
   site: ['linalg', 'data', 'report', 'artifacts'],
@@ -47,7 +49,7 @@ export const stageLibs = (stage: Stage): readonly string[] => STAGE_LIBS[stage];
  * when the rest of it changes. Checked against experiment-config's imports by targets.test.ts.
  */
 export const CONFIG_LIB_FILES: Readonly<Record<string, readonly string[]>> = {
-  train: ['schedule.ts'],
+  train: ['schedule.ts', 'rise-rule.ts'],
   engine: ['layout.ts'],
 };
 
@@ -85,8 +87,8 @@ const BACKEND_INPUTS: Input[] = [
 ];
 
 /** A task's config slice as a `runtime` input (the same hash stageProvenance stamps on its tables). */
-const sliceInput = (experiment: Experiment, stage: TaskStage, run?: RunSpec): Input => ({
-  runtime: `echo lrscape-${stage}-slice ${sliceHash(taskSlice(experiment, stage, run))}`,
+const sliceInput = (experiment: Experiment, stage: TaskStage, unit?: TaskUnit): Input => ({
+  runtime: `echo lrscape-${stage}-slice ${sliceHash(taskSlice(experiment, stage, unit))}`,
 });
 const upstreamOutputs: Input = { dependentTasksOutputFiles: '**/*', transitive: true };
 const stageCommand = (stage: Stage, ...args: string[]) => `tsx tools/lrscape/src/stages/${stage}.ts ${args.join(' ')}`;
@@ -143,7 +145,9 @@ export function experimentProject(experiment: Experiment): ProjectConfig {
       aggregate: {
         command: stageCommand('aggregate', name),
         cache: true,
-        dependsOn: [{ projects: runProjects, target: 'hessian' }],
+        // The cooling project by its tag: the pattern is the same whichever runs it selects (or none).
+        // The drop families' continue tasks by their tag too: one more family or seed changes no project but its own.
+        dependsOn: [{ projects: runProjects, target: 'hessian' }, { projects: [coolingTag(name)], target: 'cooling' }, { projects: [dropFamilyTag(name)], target: 'continue' }],
         inputs: [sliceInput(experiment, 'aggregate'), ...codeInputs('aggregate'), upstreamOutputs],
         outputs: [`{workspaceRoot}/artifacts/${name}/tables`],
         metadata: { description: `Tidy Arrow tables of ${name} (docs/architecture.md, "Artifacts")` },
@@ -172,6 +176,68 @@ export function experimentProject(experiment: Experiment): ProjectConfig {
       },
     },
   };
+}
+
+const coolingTag = (experiment: string) => `tag:lrscape:cooling:${experiment}`;
+export const coolingProjectName = (experiment: string) => `${experiment}-cooling`;
+
+/**
+ * The cooling diagnostics of the runs cooling.runs selects (one task: the selected instabilities replayed
+ * from their event checkpoints), as a project of its own: selecting other runs changes this project only, so
+ * no train or hessian task reruns and aggregate finds it by its tag. None when nothing is selected.
+ */
+export function coolingProjects(experiment: Experiment): ProjectConfig[] {
+  if (!hasCoolingTask(experiment)) return [];
+  const name = experiment.name;
+  const { runs } = coolingSelection(experiment);
+  return [
+    {
+      name: coolingProjectName(name),
+      root: `pipelines/${name}/cooling`,
+      tags: ['lrscape:cooling', coolingTag(name).slice('tag:'.length)],
+      targets: {
+        cooling: {
+          command: stageCommand('cooling', name),
+          cache: true,
+          dependsOn: runs.length ? [{ projects: runs.map((run) => runProjectName(name, run)), target: 'train' }] : [],
+          inputs: [sliceInput(experiment, 'cooling'), ...BACKEND_INPUTS, ...codeInputs('cooling'), upstreamOutputs],
+          outputs: [`{workspaceRoot}/artifacts/${name}/cooling`],
+          metadata: { description: `Cooling diagnostics of ${name}: selected instabilities replayed step by step, float64 self-stabilisation terms` },
+        },
+      },
+    },
+  ];
+}
+
+const dropFamilyTag = (experiment: string) => `tag:lrscape:drop:${experiment}`;
+export const dropTaskProjectName = (experiment: string, task: Pick<DropTask, 'family' | 'seed'>) => `${experiment}-drop-${task.family.name}-s${task.seed}`;
+
+/**
+ * One project per drop family and seed (docs/architecture.md, "Flattening"): its `continue` task reads that
+ * seed's parent and control trajectories (their train tasks) and writes
+ * artifacts/<exp>/continuations/<family>/s<seed>/. A project of its own, so that one more family or seed
+ * changes no other project.
+ */
+export function dropFamilyProjects(experiment: Experiment): ProjectConfig[] {
+  const name = experiment.name;
+  return dropTasks(experiment).map((task) => {
+    const { family, seed } = task;
+    return {
+      name: dropTaskProjectName(name, task),
+      root: `pipelines/${name}/drop/${family.name}/s${seed}`,
+      tags: ['lrscape:drop', dropFamilyTag(name).slice('tag:'.length)],
+      targets: {
+        continue: {
+          command: stageCommand('continue', name, family.name, String(seed)),
+          cache: true,
+          dependsOn: [{ projects: [...new Set([runProjectName(name, task.parent), runProjectName(name, task.control)])], target: 'train' }],
+          inputs: [sliceInput(experiment, 'continue', task), ...BACKEND_INPUTS, ...codeInputs('continue'), upstreamOutputs],
+          outputs: [`{workspaceRoot}/artifacts/${name}/continuations/${family.name}/s${seed}`],
+          metadata: { description: `Delayed drops of ${name}, family ${family.name}, seed ${seed}: continuations at η_lo = ${family.etaLow} from ${task.parent.slug} and the control ${task.control.slug}` },
+        },
+      },
+    };
+  });
 }
 
 /** The site index; depends on every experiment's report but outputs only reports/index.html. */
@@ -208,7 +274,12 @@ export function siteProject(experiments: string[]): ProjectConfig {
 
 export function workspaceProjects(experiments: Experiment[]): ProjectConfig[] {
   return [
-    ...experiments.flatMap((experiment) => [experimentProject(experiment), ...experiment.runs.map((run) => runProject(experiment, run))]),
+    ...experiments.flatMap((experiment) => [
+      experimentProject(experiment),
+      ...experiment.runs.map((run) => runProject(experiment, run)),
+      ...coolingProjects(experiment),
+      ...dropFamilyProjects(experiment),
+    ]),
     siteProject(experiments.map((e) => e.name)),
   ];
 }

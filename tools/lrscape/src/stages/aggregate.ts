@@ -5,11 +5,12 @@
 import { join } from 'node:path';
 import { readEigenvectors, readTable, verifyManifest, writeFolderAtomically, writeTable, type TableRow } from '@lrscape/artifacts';
 import { modelLayout } from '@lrscape/engine';
-import { aggregateExperiment, type ExperimentTables, type HessianRows, type RunInput } from '@lrscape/landscape';
-import { checkpointFileName, readCheckpoint, readRunSummary } from '@lrscape/train';
+import { aggregateExperiment, emptySweepFields, type CoolingTables, type DropFamilyInput, type ExperimentTables, type HessianRows, type RunInput } from '@lrscape/landscape';
+import { checkpointFileName, readCheckpoint, readFamilyRecord, readRunSummary, type FamilyRecord } from '@lrscape/train';
+import { dropTasks, hasCoolingTask } from '../experiment-config';
 import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
 
-const HESSIAN_TABLES = ['spectra', 'klayer', 'density', 'trace', 'perturbations'] as const satisfies readonly (keyof HessianRows)[];
+const HESSIAN_TABLES = ['spectra', 'klayer', 'density', 'trace', 'perturbations', 'quadrature', 'exact_spectrum'] as const satisfies readonly (keyof HessianRows)[];
 
 runStage('aggregate', async ([name]) => {
   const experiment = loadStageExperiment(name);
@@ -34,7 +35,29 @@ runStage('aggregate', async ([name]) => {
     const steps = (await readTable(join(runDir, 'metrics.arrow'), 'steps')).rows;
     inputs.push({ slug: run.slug, schedule: run.schedule, seed: run.seed, summary, steps, hessian, checkpoints });
   }
-  const tables = aggregateExperiment(inputs, experiment.config.analysis);
+  const { analysis } = experiment.config;
+  const m = analysis.shift.m;
+  if (m === null) throw new Error(`${experiment.file}: field \`analysis.shift.m\`: not resolved by validation`);
+  // The cooling task's tables, where the config has one (a folder left from an earlier selection is not read).
+  let cooling: CoolingTables | undefined;
+  if (hasCoolingTask(experiment)) {
+    await verifyManifest(paths.cooling);
+    const read = async <N extends keyof CoolingTables>(table: N) => (await readTable(join(paths.cooling, `${table}.arrow`), table)).rows;
+    cooling = { cooling: await read('cooling'), cooling_instabilities: await read('cooling_instabilities') };
+  }
+  // Each drop family's continuations (one continue task per seed), with the family's analysis settings.
+  const records = new Map<number, FamilyRecord[]>();
+  for (const task of dropTasks(experiment)) {
+    const dir = paths.continuations(task.family.name, task.seed);
+    await verifyManifest(dir);
+    records.set(task.index, [...(records.get(task.index) ?? []), await readFamilyRecord(dir)]);
+  }
+  const dropFamilies: DropFamilyInput[] = experiment.config.dropFamilies.map(({ name: family, parentEta, controlEta, etaLow, matchedLoss, maxSteps, pinnedRatio, controlMargin }, index) => ({
+    settings: { name: family, field: `dropFamilies.${index}`, parentEta, controlEta, etaLow, matchedLoss, maxSteps, pinnedRatio, controlMargin },
+    records: records.get(index) ?? [],
+  }));
+  for (const field of emptySweepFields(analysis.instabilities)) console.warn(`${experiment.file}: field \`${field}\` is empty: no sensitivity rows for that detector, the robustness claim is not run`);
+  const tables = aggregateExperiment(inputs, { ...analysis, shift: { ...analysis.shift, m } }, cooling, dropFamilies);
   const backends = [...new Set(inputs.map((r) => r.summary.backend))].join(',') || 'none';
   const metadata = tableMetadata(experiment, 'aggregate', backends);
   await writeFolderAtomically(paths.tables, async (dir) => {

@@ -20,6 +20,10 @@ export function experimentPaths(name: string) {
     resume: (slug: string) => join(base, 'resume', slug),
     hessian: (slug: string) => join(base, 'hessian', slug),
     tables: join(base, 'tables'),
+    /** A drop family's continuations from one seed (its `continue` task). */
+    continuations: (family: string, seed: number) => join(base, 'continuations', family, `s${seed}`),
+    /** The cooling stage's tables (the experiment's cooling.runs). */
+    cooling: join(base, 'cooling'),
     claims: join(base, 'claims'),
     report: join(workspaceRoot, 'reports', name),
   };

@@ -35,7 +35,7 @@ runStage('hessian', async ([name, slug]) => {
   const outputs = (theta: Float32Array) => (grid ? objective.outputs(theta, grid, grid.length) : objective.outputs(theta));
   console.log(`${experiment.name}/${run.slug}: backend ${backend}, ${summary.checkpoints.length} checkpoints, P = ${layout.size}, top ${settings.topK} of full + k ∈ {${settings.kLayers.join(', ')}} on ${train.n} examples`);
 
-  const rows: CheckpointAnalysis['rows'] = { spectra: [], klayer: [], density: [], trace: [], perturbations: [] };
+  const rows: CheckpointAnalysis['rows'] = { spectra: [], klayer: [], density: [], trace: [], perturbations: [], quadrature: [], exact_spectrum: [] };
   const record: HessianRecord = { run: run.slug, backend, settings, examples: train.n, totalHvps: 0, seconds: 0, checkpoints: [] };
   let warm: WarmStart | undefined;
   const started = Date.now();
@@ -44,7 +44,8 @@ runStage('hessian', async ([name, slug]) => {
     for (const [index, checkpoint] of summary.checkpoints.entries()) {
       const { theta } = await readCheckpoint(join(runDir, checkpoint.file), layout);
       const curvature = await objective.curvatureAt(theta);
-      const analysis = await analyzeCheckpoint(curvature, { run: run.slug, step: checkpoint.step, theta, scopes, outputs, response }, settings, warm).finally(() => curvature.dispose());
+      const exactSpectrum = settings.exactSpectrumRuns.includes(run.slug) && index === summary.checkpoints.length - 1;
+      const analysis = await analyzeCheckpoint(curvature, { run: run.slug, step: checkpoint.step, theta, scopes, outputs, response, exactSpectrum }, settings, warm).finally(() => curvature.dispose());
       for (const table of Object.keys(rows) as (keyof typeof rows)[]) (rows[table] as TableRow<typeof table>[]).push(...analysis.rows[table]);
       warm = analysis.warm;
       await writeEigenvectors(join(dir, 'vectors', checkpointFileName(checkpoint.step)), analysis.vectors, { step: String(checkpoint.step), run: run.slug });

@@ -27,8 +27,8 @@ runStage('train', async ([name, slug]) => {
   const { dataset: train } = await readDataset(join(paths.data, 'train.arrow'));
   const { dataset: test } = await readDataset(join(paths.data, 'test.arrow'));
   const spec = modelSpecOf(experiment, train);
-  const { chunkSize, testEvery, sharpnessEvery, sharpnessIterations, sharpnessMethod, checkpointEvery, divergenceFactor } = config.training;
-  const { eventCheckpoints, eventProminence: prominence, maxEventCheckpoints: maxCount } = config.training;
+  const { chunkSize, testEvery, sharpnessEvery, sharpnessIterations, sharpnessMethod, sharpnessCheckEvery, checkpointEvery, divergenceFactor } = config.training;
+  const { eventCheckpoints, eventDetector: detector, maxEventCheckpoints: maxCount } = config.training;
   const objective = new ModelObjective(spec, train, { chunkSize });
   const testObjective = test.n > 0 ? new ModelObjective(spec, test, { chunkSize }) : undefined;
   const slice = stageSlices(experiment, run).train;
@@ -46,7 +46,10 @@ runStage('train', async ([name, slug]) => {
     theta0: initModelParameters(spec, replicateInitSeed(config.model.initSeed, run.seed)),
     schedule: run.schedule,
     stop: { kind: 'steps', steps: run.steps },
-    settings: { testEvery, sharpnessEvery, sharpnessIterations, sharpnessMethod, checkpointEvery, divergenceFactor, eventCheckpoints: eventCheckpoints ? { prominence, maxCount } : null },
+    settings: {
+      testEvery, sharpnessEvery, sharpnessIterations, sharpnessMethod, sharpnessCheckEvery, checkpointEvery, divergenceFactor,
+      eventCheckpoints: eventCheckpoints ? { detector, maxCount } : null,
+    },
     inputsHash: sliceHash(slice),
     run,
     provenance: { backend, spec, configSlice: slice, tableMetadata: tableMetadata(experiment, 'train', backend, run) },

@@ -20,7 +20,20 @@ runStage('verify', async ([name]) => {
   );
   const { dataset } = await readDataset(join(paths.data, 'test.arrow'));
   const classes = dataset.task === 'classification' ? dataset.outputDim : null;
-  const tables = { runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows, overlaps: overlaps.rows, flattening: flattening.rows };
+  const [sensitivity, longHorizon] = await Promise.all([
+    readTable(join(paths.tables, 'instability_sensitivity.arrow'), 'instability_sensitivity'),
+    readTable(join(paths.tables, 'long_horizon.arrow'), 'long_horizon'),
+  ]);
+  const [cooling, coolingInstabilities] = await Promise.all([
+    readTable(join(paths.tables, 'cooling.arrow'), 'cooling'),
+    readTable(join(paths.tables, 'cooling_instabilities.arrow'), 'cooling_instabilities'),
+  ]);
+  const tables = {
+    runs: runs.rows, steps: steps.rows, spectra: spectra.rows, instabilities: instabilities.rows, overlaps: overlaps.rows, flattening: flattening.rows,
+    instability_sensitivity: sensitivity.rows, long_horizon: longHorizon.rows,
+    cooling: cooling.rows, cooling_instabilities: coolingInstabilities.rows,
+    drop_families: (await readTable(join(paths.tables, 'drop_families.arrow'), 'drop_families')).rows,
+  };
   const claims = verifyExperiment(tables, classes);
   await writeFolderAtomically(paths.claims, async (dir) => {
     await writeTable(join(dir, 'claims.arrow'), 'claims', claims, tableMetadata(experiment, 'verify', runs.metadata.backend));
