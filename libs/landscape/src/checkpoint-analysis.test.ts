@@ -1,37 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Curvature, Scope } from '@lrscape/engine';
-import { createRng, symmetricEigenvalues } from '@lrscape/linalg';
+import { symmetricEigenvalues } from '@lrscape/linalg';
+import { knownHessian } from './testing/known-hessian';
 import { analyzeCheckpoint, evenGrid, type CheckpointAnalysisSettings } from './checkpoint-analysis';
 import { splitOutliers } from './outliers';
-
-/** H = Q diag(λ) Qᵀ (P = 12) with a known spectrum; the "last layer" block is its trailing 4×4 submatrix. */
-function knownHessian(lambdas: number[]) {
-  const n = lambdas.length;
-  const rng = createRng(3);
-  const q: Float64Array[] = [];
-  while (q.length < n) {
-    const v = Float64Array.from({ length: n }, () => rng.normal());
-    for (const u of q) {
-      const d = u.reduce((s, ui, i) => s + ui * v[i], 0);
-      for (let i = 0; i < n; i++) v[i] -= d * u[i];
-    }
-    const norm = Math.hypot(...v);
-    q.push(v.map((x) => x / norm));
-  }
-  const dense = new Float64Array(n * n);
-  q.forEach((u, j) => {
-    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) dense[r * n + c] += lambdas[j] * u[r] * u[c];
-  });
-  const scopes: Scope[] = [{ kind: 'full', offset: 0, size: n }, { kind: 'block', k: 1, offset: n - 4, size: 4, layers: ['dense1'] }];
-  const curvature: Pick<Curvature, 'operator'> = {
-    operator: (scope) => async (v) => {
-      const out = new Float64Array(scope.size);
-      for (let r = 0; r < scope.size; r++) for (let c = 0; c < scope.size; c++) out[r] += dense[(scope.offset + r) * n + scope.offset + c] * v[c];
-      return out;
-    },
-  };
-  return { dense, scopes, curvature, n };
-}
 
 const settings: CheckpointAnalysisSettings = {
   topK: 4,
@@ -47,7 +18,8 @@ const settings: CheckpointAnalysisSettings = {
 
 describe('analyzeCheckpoint', () => {
   const lambdas = [10, 9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, -0.01, -0.02];
-  const { dense, scopes, curvature, n } = knownHessian(lambdas);
+  // P = 12; the last layer's block is the trailing 4×4 submatrix.
+  const { dense, scopes, curvature, n } = knownHessian(lambdas, { seed: 3, blocks: [1] });
   // A linear "network" of 3 examples × 2 classes: outputs = A θ, so the central difference is exact: Δ = A u.
   const A = Array.from({ length: 6 }, (_, r) => Float64Array.from({ length: n }, (_, c) => Math.sin(r + 2 * c)));
   const outputs = async (theta: Float32Array) => Float32Array.from(A, (row) => row.reduce((s, a, c) => s + a * theta[c], 0));

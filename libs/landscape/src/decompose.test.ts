@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, symmetricEigen } from '@lrscape/linalg';
-import type { Curvature, Scope } from '@lrscape/engine';
+import { symmetricEigen } from '@lrscape/linalg';
+import { knownHessian } from './testing/known-hessian';
 import { decomposeHessian, warmStartOf } from './decompose';
 
 /** H = Q diag(λ) Qᵀ with a known spectrum; its k-layer "blocks" are trailing principal submatrices. */
-function knownCurvature(lambdas: number[]): { ops: Pick<Curvature, 'operator'>; dense: Float64Array; scopes: Scope[] } {
-  const n = lambdas.length;
-  const rng = createRng(5);
-  const q: Float64Array[] = [];
-  for (let j = 0; j < n; j++) {
-    const v = Float64Array.from({ length: n }, () => rng.normal());
-    for (const u of q) {
-      const d = u.reduce((s, ui, i) => s + ui * v[i], 0);
-      for (let i = 0; i < n; i++) v[i] -= d * u[i];
-    }
-    const norm = Math.hypot(...v);
-    q.push(v.map((x) => x / norm));
-  }
-  const dense = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) dense[r * n + c] += lambdas[j] * q[j][r] * q[j][c];
-  const apply = (offset: number) => async (v: Float64Array) => {
-    const m = v.length;
-    const out = new Float64Array(m);
-    for (let r = 0; r < m; r++) for (let c = 0; c < m; c++) out[r] += dense[(offset + r) * n + offset + c] * v[c];
-    return out;
-  };
-  // The "last k layers" of this operator: the trailing 4k coordinates.
-  const scopes: Scope[] = [{ kind: 'full', offset: 0, size: n }, ...[1, 2].map((k) => ({ kind: 'block' as const, k, offset: n - 4 * k, size: 4 * k, layers: [] }))];
-  return { ops: { operator: (scope) => apply(scope.offset) }, dense, scopes };
+function knownCurvature(lambdas: number[]) {
+  const { curvature, dense, scopes } = knownHessian(lambdas, { seed: 5, blocks: [1, 2] });
+  return { ops: curvature, dense, scopes };
 }
 
 describe('decomposeHessian', () => {

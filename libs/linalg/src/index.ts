@@ -1,5 +1,5 @@
 export * from './random';
-export { dot, norm, axpy, scale, orthonormalise, cosine } from './vector';
+export { dot, norm, axpy, scale, orthonormalise, cosine, setBasisKernels, type BasisKernels } from './vector';
 export type { LinearOperator } from './operator';
 export { tridiagonalEigen } from './tridiagonal';
 export { symmetricEigen, symmetricEigenvalues } from './symmetric-eigen';

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
+import { lanczosTopEigenpairs } from './lanczos';
 import { orthonormalityError } from './testing/matrices';
 import {
   axpy,
   combineInto,
+  combineIntoJs,
+  projectIntoJs,
+  setBasisKernels,
+  subtractCombinationJs,
+  type BasisKernels,
   cosine,
   crossProducts,
   dot,
@@ -107,5 +113,33 @@ describe('kernels over a list of vectors', () => {
   it('crossProducts is the matrix of dot products, row-major', () => {
     const g = crossProducts(vectors.slice(0, 3), vectors.slice(3));
     for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) expect(g[i * 4 + j]).toBeCloseTo(dot(vectors[i], vectors[3 + j]), 9);
+  });
+});
+
+describe('setBasisKernels', () => {
+  it('routes every solver through the installed kernels (same values), and restores the JS ones', async () => {
+    const calls = { projectInto: 0, subtractCombination: 0, combineInto: 0 };
+    const counting: BasisKernels = {
+      projectInto: (...args) => (calls.projectInto++, projectIntoJs(...args)),
+      subtractCombination: (...args) => (calls.subtractCombination++, subtractCombinationJs(...args)),
+      combineInto: (...args) => (calls.combineInto++, combineIntoJs(...args)),
+    };
+    const n = 60;
+    const diagonal = Float64Array.from({ length: n }, (_, i) => 1 / (i + 1));
+    const op = async (v: Float64Array) => Float64Array.from(v, (x, i) => diagonal[i] * x);
+    const plain = await lanczosTopEigenpairs(op, n, { count: 3, tolerance: 1e-10 });
+    expect(setBasisKernels(counting)).toBe(null);
+    try {
+      const routed = await lanczosTopEigenpairs(op, n, { count: 3, tolerance: 1e-10 });
+      expect(routed.pairs.map((p) => p.value)).toEqual(plain.pairs.map((p) => p.value));
+      expect(calls.projectInto).toBeGreaterThan(0);
+      expect(calls.subtractCombination).toBeGreaterThan(0);
+      expect(calls.combineInto).toBeGreaterThan(0);
+    } finally {
+      expect(setBasisKernels(null)).toBe(counting);
+    }
+    const before = { ...calls };
+    await lanczosTopEigenpairs(op, n, { count: 3, tolerance: 1e-10 });
+    expect(calls).toEqual(before);
   });
 });

@@ -85,8 +85,45 @@ export function orthonormalise(vectors: Float64Array[], dropTolerance = 1e-10): 
   return basis;
 }
 
+/**
+ * The kernels over a basis (projectInto, subtractCombination, combineInto) that Lanczos's reorthogonalisation,
+ * thick restarts and Ritz vectors spend their own work in. The JS ones below are the default; a caller with a
+ * native BLAS (the engine, where its addon loads: libs/engine/src/native/linalg.ts) installs its own with
+ * setBasisKernels, which every solver here then uses. They must compute the same values (to rounding).
+ */
+export interface BasisKernels {
+  projectInto(out: Float64Array, vectors: readonly Float64Array[], w: Float64Array, from?: number, to?: number): Float64Array;
+  subtractCombination(w: Float64Array, vectors: readonly Float64Array[], coefficients: ArrayLike<number>, from?: number, to?: number): number;
+  combineInto(outputs: readonly Float64Array[], inputs: readonly Float64Array[], coefficients: Float64Array): void;
+}
+
+let basisKernels: BasisKernels | null = null;
+
+/** Installs kernels over a basis for every solver of this lib (null: the JS ones); returns the previous ones. */
+export function setBasisKernels(kernels: BasisKernels | null): BasisKernels | null {
+  const previous = basisKernels;
+  basisKernels = kernels;
+  return previous;
+}
+
+/** out[i − from] ← vectors[i]ᵀw for from ≤ i < to (all products from the same w, like one pass of CGS); returns out. */
+export function projectInto(out: Float64Array, vectors: readonly Float64Array[], w: Float64Array, from = 0, to = vectors.length): Float64Array {
+  return basisKernels === null ? projectIntoJs(out, vectors, w, from, to) : basisKernels.projectInto(out, vectors, w, from, to);
+}
+
+/** w ← w − Σ_{from ≤ i < to} coefficients[i − from]·vectors[i], in place; returns ‖w‖² of the result. */
+export function subtractCombination(w: Float64Array, vectors: readonly Float64Array[], coefficients: ArrayLike<number>, from = 0, to = vectors.length): number {
+  return basisKernels === null ? subtractCombinationJs(w, vectors, coefficients, from, to) : basisKernels.subtractCombination(w, vectors, coefficients, from, to);
+}
+
+/** outputs[o] ← Σ_i coefficients[i·m + o]·inputs[i] (m = outputs.length); the outputs must not alias the inputs. */
+export function combineInto(outputs: readonly Float64Array[], inputs: readonly Float64Array[], coefficients: Float64Array): void {
+  if (basisKernels === null) combineIntoJs(outputs, inputs, coefficients);
+  else basisKernels.combineInto(outputs, inputs, coefficients);
+}
+
 /*
- * Kernels over a list of vectors (BLAS level 2 on a basis kept as separate arrays): the cost of Lanczos's own work
+ * The JS kernels over a list of vectors (BLAS level 2 on a basis kept as separate arrays): the cost of Lanczos's own work
  * is memory traffic through the basis, so each kernel reads every basis vector once, four at a time (one load
  * of the shared operand per four products, four independent sums), walking the n entries in chunks so that the
  * shared operand's chunk stays in L1 while the basis streams past.
@@ -99,8 +136,8 @@ function checkLengths(vectors: readonly Float64Array[], from: number, to: number
   }
 }
 
-/** out[i − from] ← vectors[i]ᵀw for from ≤ i < to (all products from the same w, like one pass of CGS); returns out. */
-export function projectInto(
+/** projectInto in JS. */
+export function projectIntoJs(
   out: Float64Array,
   vectors: readonly Float64Array[],
   w: Float64Array,
@@ -145,10 +182,10 @@ export function projectInto(
 }
 
 /**
- * w ← w − Σ_{from ≤ i < to} coefficients[i − from]·vectors[i], in place; returns ‖w‖² of the result, summed in the
- * same pass (the caller needs the new norm anyway).
+ * subtractCombination in JS: w ← w − Σ_{from ≤ i < to} coefficients[i − from]·vectors[i], in place; returns ‖w‖² of
+ * the result, summed in the same pass (the caller needs the new norm anyway).
  */
-export function subtractCombination(
+export function subtractCombinationJs(
   w: Float64Array,
   vectors: readonly Float64Array[],
   coefficients: ArrayLike<number>,
@@ -190,7 +227,7 @@ export function subtractCombination(
  * Two outputs at a time from four inputs at a time: each loaded input entry serves two products (this one is
  * bound by arithmetic, not memory: the chunk of the inputs stays in cache across outputs).
  */
-export function combineInto(outputs: readonly Float64Array[], inputs: readonly Float64Array[], coefficients: Float64Array): void {
+export function combineIntoJs(outputs: readonly Float64Array[], inputs: readonly Float64Array[], coefficients: Float64Array): void {
   const m = outputs.length;
   const k = inputs.length;
   if (coefficients.length !== k * m) throw new RangeError(`combineInto: ${coefficients.length} coefficients for ${k} × ${m}`);

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyManifest, writeEigenvectors, writeFolderAtomically, writeTable, type TableRow } from '@lrscape/artifacts';
 import { readDataset, takeExamples } from '@lrscape/data';
-import { ModelObjective, modelDims, modelLayout, modelScopes, selectBackend } from '@lrscape/engine';
+import { ModelObjective, modelDims, modelLayout, modelScopes, selectBackend, engineLabel } from '@lrscape/engine';
 import { analyzeCheckpoint, evenGrid, writeHessianRecord, type CheckpointAnalysis, type HessianRecord, type OutputResponse, type WarmStart } from '@lrscape/landscape';
 import { checkpointFileName, readCheckpoint, readRunSummary } from '@lrscape/train';
 import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, runStage, tableMetadata } from './common';
@@ -17,7 +17,9 @@ runStage('hessian', async ([name, slug]) => {
   const run = loadStageRun(experiment, slug);
   const settings = experiment.config.hessian;
   const paths = experimentPaths(experiment.name);
-  const backend = await selectBackend();
+  await selectBackend();
+  // The engine as it runs: the backend, and on wasm the matrix kernels (e.g. wasm+openblas/Haswell).
+  const backend = engineLabel()!;
   const runDir = paths.run(run.slug);
   await verifyManifest(runDir);
   await verifyManifest(paths.data);

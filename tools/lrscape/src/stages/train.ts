@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { verifyManifest } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
-import { initModelParameters, ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
+import { initModelParameters, ModelObjective, modelLayout, selectBackend, engineLabel } from '@lrscape/engine';
 import { peakLearningRate, replicateInitSeed, trainRun } from '@lrscape/train';
 import { sliceHash, stageSlices } from '../experiment-config';
 import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, modelSpecOf, runStage, tableMetadata } from './common';
@@ -20,7 +20,9 @@ runStage('train', async ([name, slug]) => {
   const run = loadStageRun(experiment, slug);
   const { config } = experiment;
   const paths = experimentPaths(experiment.name);
-  const backend = await selectBackend();
+  await selectBackend();
+  // The engine as it runs: the backend, and on wasm the matrix kernels (e.g. wasm+openblas/Haswell).
+  const backend = engineLabel()!;
   console.log(`${experiment.name}/${run.slug}: backend ${backend}, ${run.steps} steps, η ${JSON.stringify(run.schedule)}`);
 
   await verifyManifest(paths.data);
