@@ -11,7 +11,7 @@ import { alongRunOverlaps, baselineOverlaps, displacementRows, instabilityOverla
 import { longHorizonRows, type LongHorizonSettings } from './long-horizon';
 import { powerCheckRows } from './power-check';
 import { instabilityTables, type InstabilitySettings } from './sensitivity';
-import { effectiveRows } from './summaries';
+import { checkpointKey, effectiveRows } from './summaries';
 
 /** The Hessian stage's rows of one run. */
 export interface HessianRows {
@@ -80,7 +80,6 @@ export function topEigenvalues(spectra: readonly TableRow<'spectra'>[]): Map<str
   }
   return new Map([...ranked].map(([key, values]) => [key, values.sort((a, b) => a.rank - b.rank).map((v) => v.value)]));
 }
-const checkpointKey = (run: string, step: number, scope: string) => `${run}\u0000${step}\u0000${scope}`;
 
 /**
  * A run's stored eigenspaces by scope (in the order the files list them), each checkpoint's vectors in rank

@@ -31,7 +31,7 @@ describe('hessian.json', () => {
     await writeFile(join(dir, 'hessian.json'), JSON.stringify(older));
     await expect(readHessianRecord(dir)).rejects.toThrow(/hessian\.json: field `checkpoints\.0\.scopes\.0/);
     await writeFile(join(dir, 'hessian.json'), '{"run": "x"');
-    await expect(readHessianRecord(dir)).rejects.toThrow(/hessian\.json: cannot read it as JSON/);
+    await expect(readHessianRecord(dir)).rejects.toThrow(/hessian\.json: not valid JSON/);
     await expect(writeHessianRecord(dir, { ...record, totalHvps: -1 })).rejects.toThrow();
   });
 });

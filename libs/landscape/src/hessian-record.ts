@@ -3,10 +3,10 @@
  * convergence per checkpoint and scope). Written and read here, validated on read: a malformed or older file
  * gets an error naming the file and the field.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomically } from '@lrscape/artifacts';
+import { readJsonFile } from '@lrscape/train';
 
 export const HESSIAN_RECORD_FILE = 'hessian.json';
 
@@ -38,17 +38,5 @@ export async function writeHessianRecord(dir: string, record: HessianRecord): Pr
 }
 
 export async function readHessianRecord(dir: string): Promise<HessianRecord> {
-  const file = join(dir, HESSIAN_RECORD_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`${file}: cannot read it as JSON (${(error as Error).message})`);
-  }
-  const parsed = hessianRecordSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${file}: field \`${issue.path.map(String).join('.') || '(root)'}\`: ${issue.message}`);
-  }
-  return parsed.data;
+  return readJsonFile(join(dir, HESSIAN_RECORD_FILE), hessianRecordSchema);
 }

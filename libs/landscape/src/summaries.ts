@@ -20,9 +20,9 @@ export function effectiveRows(
   quadrature: readonly TableRow<'quadrature'>[] = [],
   exact: readonly TableRow<'exact_spectrum'>[] = [],
 ): TableRow<'effective'>[] {
-  const groups = groupBy(spectra.filter((r) => r.end === 'top'), (r) => key(r.run, r.step, r.scope));
-  const nodes = groupBy(quadrature, (r) => key(r.run, r.step, r.scope));
-  const dense = groupBy(exact, (r) => key(r.run, r.step, r.scope));
+  const groups = groupBy(spectra.filter((r) => r.end === 'top'), (r) => checkpointKey(r.run, r.step, r.scope));
+  const nodes = groupBy(quadrature, (r) => checkpointKey(r.run, r.step, r.scope));
+  const dense = groupBy(exact, (r) => checkpointKey(r.run, r.step, r.scope));
   return [...groups.entries()].map(([k, rows]) => {
     const sorted = [...rows].sort((a, b) => a.rank - b.rank);
     const alpha = alphaFraction * Math.max(...sorted.map((r) => r.eigenvalue));
@@ -47,7 +47,8 @@ export function quadratureTrace(rows: readonly TableRow<'quadrature'>[], f: (lam
   return (rows[0].dimension * sums.reduce((a, b) => a + b, 0)) / sums.length;
 }
 
-const key = (run: string, step: number, scope: string) => `${run}\u0000${step}\u0000${scope}`;
+/** The key of one (run, step, scope) checkpoint spectrum in the maps the aggregate builds. */
+export const checkpointKey = (run: string, step: number, scope: string) => `${run}\u0000${step}\u0000${scope}`;
 function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const row of rows) {

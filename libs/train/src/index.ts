@@ -61,3 +61,4 @@ export {
   type SwitchPlanOptions,
   type SwitchPoint,
 } from './continuation';
+export { describeIssue, parseWith, readJsonFile } from './json-file';

@@ -401,7 +401,7 @@ export function parseExperiment(file: string, text: string): Experiment {
     if (seen.has(run.slug)) throw new ExperimentConfigError(file, 'runs', `run \`${run.slug}\` is listed twice`);
     seen.set(run.slug, i);
   });
-  checkFeasible(file, config, raw);
+  checkFeasible(file, config, raw, runs);
   return { name: experimentNameOf(file), file, config, runs };
 }
 
@@ -485,7 +485,7 @@ function written(raw: unknown, path: string[]): boolean {
  * naming the field; fills the defaults that depend on the model (storeVectors, density.steps) so that the
  * config, and so the cache key, says what will run.
  */
-function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): void {
+function checkFeasible(file: string, config: ExperimentConfig, raw: unknown, runs: readonly RunSpec[]): void {
   const fail = (field: string, detail: string): never => {
     throw new ExperimentConfigError(file, field, detail);
   };
@@ -534,7 +534,7 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown): vo
   const defaultM = shape.task === 'classification' ? shape.outputDim : DEFAULT_REGRESSION_SHIFT_M;
   // Stored vectors left out: enough for the comparisons' m (at least DEFAULT_STORE_VECTORS), at most topK.
   if (!written(raw, ['hessian', 'storeVectors'])) hessian.storeVectors = Math.min(Math.max(DEFAULT_STORE_VECTORS, shift.m ?? defaultM), hessian.topK);
-  const slugs = expandRuns(config).map((r) => r.slug);
+  const slugs = runs.map((r) => r.slug);
   hessian.exactSpectrumRuns.forEach((slug, i) => {
     if (!slugs.includes(slug)) fail(`hessian.exactSpectrumRuns.${i}`, `no run \`${slug}\` in this experiment (runs: ${slugs.join(', ')})`);
   });
