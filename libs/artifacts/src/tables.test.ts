@@ -67,7 +67,7 @@ describe('table declarations', () => {
   it('declares each table once, with run columns as utf8', () => {
     expect(TABLE_NAMES).toEqual([
       'runs', 'steps', 'spectra', 'quadrature', 'exact_spectrum', 'density', 'trace', 'instabilities', 'instability_sensitivity',
-      'power_check', 'long_horizon', 'overlaps', 'displacement', 'flattening', 'drop_families', 'effective', 'perturbations', 'klayer',
+      'power_check', 'long_horizon', 'overlaps', 'light_spectra', 'shift_windows', 'matched_time', 'cyclic', 'cyclic_cycles', 'cyclic_trends', 'displacement', 'flattening', 'drop_families', 'effective', 'perturbations', 'klayer',
       'cooling', 'cooling_instabilities', 'claims',
     ]);
     for (const name of TABLE_NAMES) {

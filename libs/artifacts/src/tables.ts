@@ -104,7 +104,85 @@ export const TABLE_COLUMNS = {
   overlaps: {
     run_a: utf8, step_a: i32, run_b: utf8, step_b: i32, scope: utf8, m: i32, overlap: f64, min_cos_angle: f64,
     cos_rms_angle: f64, gap_a: f64OrNull, gap_b: f64OrNull, well_defined: bool,
-    kind: oneOf('consecutive', 'step×step', 'baseline', 'instability'),
+    /**
+     * baseline: against the baseline at the same step (secondary); matched-time: at matched τ = Σ_{s<t} η_s;
+     * instability: the nearest checkpoints around a primary instability; window-instability / window-quiet:
+     * training's event-before → event-after and the equal-length quiet window before it (shift_windows).
+     */
+    kind: oneOf('consecutive', 'step×step', 'baseline', 'matched-time', 'instability', 'window-instability', 'window-quiet'),
+    /** τ = Σ_{s<t} η_s at each end (every kind; the gradient-flow time of the checkpoint). */
+    tau_a: f64, tau_b: f64,
+  },
+  /**
+   * Light checkpoints (docs/architecture.md, "Light checkpoints"): the top hessian.light.topK eigenvalues of the
+   * full Hessian only, at training's light steps (kind light) and at the replayed quiet-window starts (quiet-start).
+   */
+  light_spectra: { run: utf8, step: i32, kind: oneOf('light', 'quiet-start'), rank: i32, eigenvalue: f64, residual: f64 },
+  /**
+   * The primary shift test, one row per instability of training's event checkpoints (the pairing rule of the
+   * drop families, fixed in advance): the overlap across it (event-before → event-after, L steps) and across the
+   * L-step quiet window before it (quiet_start → before), full Hessian, fixed m; status skipped with the reason
+   * where no quiet window fits (after the previous instability's end and hessian.light.minQuietStep).
+   */
+  shift_windows: {
+    run: utf8, eta: f64, seed: i32, instability: i32, status: oneOf('paired', 'skipped'), reason: utf8,
+    quiet_start: i32OrNull, before: i32OrNull, after: i32OrNull, m: i32,
+    overlap_instability: f64OrNull, overlap_quiet: f64OrNull, cos_rms_instability: f64OrNull, cos_rms_quiet: f64OrNull,
+    well_defined: nullable('bool'),
+  },
+  /**
+   * Each run against its baseline (config matchedTime) at every τ of matchedTime.taus, full Hessian, fixed m:
+   * step, baseline_step = the first steps with τ ≥ tau (tau_run, tau_baseline exceed tau by < one η); not-run with
+   * the reason where either run ends (or diverged) before it.
+   */
+  matched_time: {
+    run: utf8, baseline: utf8, eta: f64, seed: i32, tau: f64, status: oneOf('ok', 'not-run'), reason: utf8,
+    step: i32OrNull, baseline_step: i32OrNull, tau_run: f64OrNull, tau_baseline: f64OrNull, m: i32,
+    overlap: f64OrNull, cos_rms_angle: f64OrNull, well_defined: nullable('bool'),
+  },
+  /**
+   * Open question 3, the cyclic ratio (config analysis.cyclic; libs/landscape/src/cyclic.ts), one row per run of the
+   * study: the cyclic runs at η_hi (ratio = η_hi/η_lo), the constant η_hi run (ratio 1) and each seed's matched-time
+   * baseline (role baseline, ratio null). Every period spans the same gradient-flow time cycle_tau, so cycle k ends
+   * at τ = k·cycle_tau in every run (for constant runs: the first step with τ ≥ it). Means over the cycles from
+   * from_cycle on (compared_cycles): overlap_cycle = s between the full Hessian's top-m eigenspaces at a cycle's
+   * start and end (exploration = 1 − it), overlap_baseline = the matched_time overlap at the cycle ends,
+   * instabilities_per_cycle (loss peaks inside the cycle). At matched loss L* (the first step with loss ≤ L*):
+   * λmax (steps.sharpness) with η_t and λmax·η_t/2 there; the test loss at the first test step with loss ≤ L*.
+   * status not-run (all metrics null) where the run diverged or ends before the cycles; reason names every null.
+   */
+  cyclic: {
+    run: utf8, role: oneOf('cyclic', 'constant', 'baseline'), ratio: f64OrNull, eta_high: f64, eta_low: f64, period: i32OrNull, seed: i32,
+    status: oneOf('ok', 'not-run'), reason: utf8, cycle_tau: f64, cycles: i32, from_cycle: i32, compared_cycles: i32, m: i32,
+    exploration: f64OrNull, overlap_cycle: f64OrNull, cos_rms_cycle: f64OrNull, ill_defined_cycles: i32,
+    overlap_baseline: f64OrNull, cos_rms_baseline: f64OrNull, instabilities: i32OrNull, instabilities_per_cycle: f64OrNull,
+    matched_loss: f64, step_matched: i32OrNull, tau_matched: f64OrNull, lr_matched: f64OrNull, sharpness_matched: f64OrNull, ratio_matched: f64OrNull,
+    test_step_matched: i32OrNull, train_loss_test_matched: f64OrNull, test_loss_matched: f64OrNull,
+  },
+  /**
+   * The cyclic study per run and cycle k (1-based): start_step, end_step = its cycle ends (k−1)·T, k·T, or the first
+   * steps with τ ≥ (k−1)·cycle_tau, k·cycle_tau; the overlap of the eigenspaces there, the instabilities whose loss
+   * peak lies in [start_step, end_step), and the matched_time overlap at end_step; compared: k ≥ from_cycle (the
+   * first cycle starts at θ_0 and holds the initial fall of the loss). not-run with the reason where the run ends first.
+   */
+  cyclic_cycles: {
+    run: utf8, role: oneOf('cyclic', 'constant', 'baseline'), ratio: f64OrNull, seed: i32, cycle: i32, compared: bool,
+    status: oneOf('ok', 'not-run'), reason: utf8, start_step: i32OrNull, end_step: i32OrNull, tau_start: f64, tau_end: f64,
+    instabilities: i32OrNull, overlap: f64OrNull, cos_rms_angle: f64OrNull, well_defined: nullable('bool'),
+    baseline_step: i32OrNull, overlap_baseline: f64OrNull, cos_rms_baseline: f64OrNull,
+  },
+  /**
+   * The cyclic study's finding, one row per metric of `cyclic`: within each seed, Kendall τ of the metric against the
+   * ratio over the ratios with a value (at least 3); tau = the mean over seeds with a 95% t-interval (clamped to
+   * [−1, 1]); direction rises / falls where the interval excludes 0, unclear where not, not-run (with the reason) with
+   * fewer than 2 such seeds. mean_low / mean_high: the mean over seeds at the smallest and largest ratio;
+   * baseline_mean: the baseline rows' mean, where the metric has one.
+   */
+  cyclic_trends: {
+    metric: oneOf('exploration', 'overlap_baseline', 'instabilities_per_cycle', 'sharpness_matched', 'test_loss_matched'),
+    seeds: i32, tau: f64OrNull, tau_lower: f64OrNull, tau_upper: f64OrNull, method: utf8,
+    direction: oneOf('rises', 'falls', 'unclear', 'not-run'), reason: utf8,
+    ratio_low: f64OrNull, mean_low: f64OrNull, ratio_high: f64OrNull, mean_high: f64OrNull, baseline_mean: f64OrNull,
   },
   displacement: { run: utf8, step: i32, cos_to_baseline: f64OrNull },
   /**
@@ -205,6 +283,12 @@ export interface InstabilitySensitivityRow extends TableRow<'instability_sensiti
 export interface PowerCheckRow extends TableRow<'power_check'> {}
 export interface LongHorizonRow extends TableRow<'long_horizon'> {}
 export interface OverlapsRow extends TableRow<'overlaps'> {}
+export interface LightSpectraRow extends TableRow<'light_spectra'> {}
+export interface ShiftWindowsRow extends TableRow<'shift_windows'> {}
+export interface MatchedTimeRow extends TableRow<'matched_time'> {}
+export interface CyclicRow extends TableRow<'cyclic'> {}
+export interface CyclicCyclesRow extends TableRow<'cyclic_cycles'> {}
+export interface CyclicTrendsRow extends TableRow<'cyclic_trends'> {}
 export interface DisplacementRow extends TableRow<'displacement'> {}
 export interface FlatteningRow extends TableRow<'flattening'> {}
 export interface DropFamiliesRow extends TableRow<'drop_families'> {}

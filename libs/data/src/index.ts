@@ -1,6 +1,7 @@
 export * from './dataset';
 export * from './wreg';
 export * from './src';
+export * from './sequence';
 export * from './split';
 export * from './io';
 export * from './build';

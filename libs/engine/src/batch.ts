@@ -1,7 +1,7 @@
 /** The data an objective is evaluated on, shared by the tfjs engine and the float64 reference. */
-import { modelDims, type ModelSpec } from './layout';
+import { isAttentionSpec, modelDims, type ModelSpec } from './layout';
 
-/** x: n×inputDim row-major (a CNN's rows: its inputShape flattened, see CnnSpec.inputLayout); y: n×outputDim targets (one-hot for classification); labels: class per row. */
+/** x: n×inputDim row-major (a CNN's rows: its inputShape flattened, see CnnSpec.inputLayout; an attention model's: token ids as float values); y: n×outputDim targets (one-hot for classification); labels: class per row. */
 export interface Batch {
   x: Float32Array;
   y: Float32Array;
@@ -21,5 +21,14 @@ export function checkBatch(spec: ModelSpec, batch: Batch): void {
   }
   if (batch.labels !== undefined && batch.labels.length !== n) {
     throw new Error(`Batch: labels has ${batch.labels.length} entries, expected n = ${n}`);
+  }
+  if (isAttentionSpec(spec)) {
+    // A one-hot of an id outside [0, V) is a zero row: the token would silently vanish.
+    const V = spec.vocabulary;
+    const bad = batch.x.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= V);
+    if (bad >= 0) {
+      const T = spec.sequenceLength;
+      throw new Error(`Batch: sequence ${Math.floor(bad / T)} has token ${bad % T} = ${batch.x[bad]} (x[${bad}]); token ids must be integers in [0, ${V})`);
+    }
   }
 }

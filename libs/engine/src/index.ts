@@ -1,13 +1,16 @@
-export { activeBackend, engineLabel, selectBackend, type BackendName } from './backend';
+export { activeBackend, engineLabel, selectBackend, WEBGPU_MIN_WORK, type BackendName, type Workload } from './backend';
+export { probeWebgpu, webgpuAdapter, webgpuFailure, type WebgpuAdapterInfo, type WebgpuProbe } from './webgpu';
 export { kernelStatus, nativeThreads, useKernels, type KernelRequest, type KernelStatus } from './native/kernels';
 export { nativeVectorKernels, type VectorKernels } from './native/linalg';
 export {
   ACTIVATIONS,
+  ATTENTION_READOUTS,
   LOSSES,
   POOLINGS,
   fullScope,
   initMlpParameters,
   initModelParameters,
+  isAttentionSpec,
   isCnnSpec,
   lastLayersScope,
   mlpLayout,
@@ -15,6 +18,8 @@ export {
   modelLayout,
   modelScopes,
   type Activation,
+  type AttentionReadout,
+  type AttentionSpec,
   type CnnSpec,
   type ConvSpec,
   type LossKind,

@@ -1,5 +1,5 @@
 /**
- * The models' architectures (MLP, small CNN) and the named layout of their flat parameter vector θ.
+ * The models' architectures (MLP, small CNN, tiny attention model) and the named layout of their flat parameter vector θ.
  *
  * θ holds, layer by layer, the kernel then the bias ([out]), so the parameters of the last k layers form one
  * contiguous tail of θ: the k-layer Hessian block (docs/architecture.md, "Science definitions as implemented") is a Scope, addressed by an offset and a size
@@ -28,7 +28,7 @@ export interface MlpSpec {
 }
 
 export interface ParameterSlot {
-  /** '<layer>/kernel', '<layer>/bias': 'dense0/kernel', 'conv1/bias', … */
+  /** '<layer>/kernel', '<layer>/bias': 'dense0/kernel', 'conv1/bias', …; an attention model's 'embed/token', 'attn0/query', … */
   name: string;
   /** 0-based index of its layer in ParameterLayout.layers. */
   layer: number;
@@ -61,16 +61,19 @@ export interface ParameterLayout {
  */
 export type Scope = { kind: 'full'; offset: 0; size: number } | { kind: 'block'; k: number; offset: number; size: number; layers: readonly string[] };
 
+/** A layer's parameter tensors in θ's order; a slot is named '<layer>/<name ?? role>' (a layer with several kernels names them). */
+type LayerSlots = { name: string; slots: { role: 'kernel' | 'bias'; shape: number[]; name?: string }[] };
+
 /** The layout of named layers, each with its parameter tensors in θ's order. */
-function layoutOf(layers: { name: string; slots: { role: 'kernel' | 'bias'; shape: number[] }[] }[]): ParameterLayout {
+function layoutOf(layers: LayerSlots[]): ParameterLayout {
   const slots: ParameterSlot[] = [];
   const named: ParameterLayer[] = [];
   let offset = 0;
   layers.forEach((layer, index) => {
     const start = offset;
-    for (const { role, shape } of layer.slots) {
+    for (const { role, shape, name } of layer.slots) {
       const size = shape.reduce((p, d) => p * d, 1);
-      slots.push({ name: `${layer.name}/${role}`, layer: index, role, shape, offset, size });
+      slots.push({ name: `${layer.name}/${name ?? role}`, layer: index, role, shape, offset, size });
       offset += size;
     }
     named.push({ name: layer.name, offset: start, size: offset - start });
@@ -89,7 +92,7 @@ export function layerWidths(spec: MlpSpec): number[] {
 }
 
 /** Dense layers dense0 … of the given widths, kernel [in, out] then bias [out]. */
-function denseLayers(widths: number[]): { name: string; slots: { role: 'kernel' | 'bias'; shape: number[] }[] }[] {
+function denseLayers(widths: number[]): LayerSlots[] {
   return widths.slice(1).map((fanOut, j) => ({
     name: `dense${j}`,
     slots: [
@@ -188,10 +191,89 @@ export interface ConvSpec {
 export type Pooling = 'avg' | 'max' | 'none';
 export const POOLINGS: readonly Pooling[] = Object.freeze(['avg', 'max', 'none'] as const);
 
-export type ModelSpec = MlpSpec | CnnSpec;
+/**
+ * A tiny attention model on sequences of `sequenceLength` tokens, each an integer id in [0, vocabulary) given
+ * as a float value (an input row is the sequence's ids x[n, t]). h_0 = E[x_t] + P_t (token and positional
+ * embeddings, [T, width]); then `blocks` self-attention blocks, each a residual branch without layer norm or
+ * biases: per head j (width/heads columns each), A_j = softmax(Q_j K_jᵀ/√(width/heads)) over all T positions
+ * (no mask), h_{b+1} = h_b + concat_j(A_j V_j)·W_o with Q = h_b W_q, K = h_b W_k, V = h_b W_v. The readout takes
+ * h_B at position 0 ('first') or its mean over positions ('mean') and feeds dense layers of widths `dense` with
+ * `activation`, then a last linear layer of `outputDim` feeding `loss`. 0 blocks: embeddings and readout only.
+ */
+export interface AttentionSpec {
+  kind: 'attention';
+  /** T: tokens per sequence (the input row's width). */
+  sequenceLength: number;
+  /** V: token ids are 0 … V−1. */
+  vocabulary: number;
+  /** d: the embedding width, the width of every block. */
+  width: number;
+  /** Heads per block; they split the width (d/heads columns each). */
+  heads: number;
+  blocks: number;
+  readout: AttentionReadout;
+  /** Hidden dense widths of the readout. */
+  dense: number[];
+  outputDim: number;
+  /** Of the readout's hidden dense layers (attention itself has none besides its softmax). */
+  activation: Activation;
+  loss: LossKind;
+}
+
+export type AttentionReadout = 'first' | 'mean';
+export const ATTENTION_READOUTS: readonly AttentionReadout[] = Object.freeze(['first', 'mean'] as const);
+
+export type ModelSpec = MlpSpec | CnnSpec | AttentionSpec;
 
 export function isCnnSpec(spec: ModelSpec): spec is CnnSpec {
   return spec.kind === 'cnn';
+}
+
+export function isAttentionSpec(spec: ModelSpec): spec is AttentionSpec {
+  return spec.kind === 'attention';
+}
+
+/** The widths of the readout's dense layers [width, ...dense, outputDim] of an attention model, after checking the spec. */
+export function attentionGeometry(spec: AttentionSpec): { headWidth: number; denseWidths: number[] } {
+  const fail = (message: string): never => {
+    throw new Error(`AttentionSpec: ${message}`);
+  };
+  const positive = (name: 'sequenceLength' | 'vocabulary' | 'width' | 'heads' | 'outputDim') => {
+    const value = spec[name];
+    if (!Number.isInteger(value) || value < 1) fail(`${name} must be a positive integer, got ${value}`);
+  };
+  for (const name of ['sequenceLength', 'vocabulary', 'width', 'heads', 'outputDim'] as const) positive(name);
+  if (!Number.isInteger(spec.blocks) || spec.blocks < 0) fail(`blocks must be a non-negative integer, got ${spec.blocks}`);
+  if (spec.width % spec.heads !== 0) fail(`heads = ${spec.heads} does not divide width = ${spec.width}`);
+  if (!(ATTENTION_READOUTS as readonly string[]).includes(spec.readout)) fail(`unknown readout '${spec.readout}' (valid: ${ATTENTION_READOUTS.join(', ')})`);
+  if (!Array.isArray(spec.dense) || !spec.dense.every((w) => Number.isInteger(w) && w >= 1)) fail(`dense must be an array of positive integers, got ${JSON.stringify(spec.dense)}`);
+  checkNames('AttentionSpec', spec);
+  return { headWidth: spec.width / spec.heads, denseWidths: [spec.width, ...spec.dense, spec.outputDim] };
+}
+
+/** The four [d, d] kernels of an attention block, in θ's order. */
+export const ATTENTION_PROJECTIONS = Object.freeze(['query', 'key', 'value', 'output'] as const);
+
+/**
+ * An attention model's layers: 'embed' (token table [V, d], then positional table [T, d]), one layer per
+ * block 'attn<b>' (its residual branch's four projections query, key, value, output, each [d, d]), then the
+ * readout's dense layers. A block is one layer: the last k layers of a residual model are whole branches.
+ */
+function attentionLayers(spec: AttentionSpec): LayerSlots[] {
+  const { denseWidths } = attentionGeometry(spec);
+  const d = spec.width;
+  const embed: LayerSlots = {
+    name: 'embed',
+    slots: [
+      { role: 'kernel', name: 'token', shape: [spec.vocabulary, d] },
+      { role: 'kernel', name: 'position', shape: [spec.sequenceLength, d] },
+    ],
+  };
+  const blocks = Array.from({ length: spec.blocks }, (_, b): LayerSlots => ({
+    name: `attn${b}`,
+    slots: ATTENTION_PROJECTIONS.map((name) => ({ role: 'kernel' as const, name, shape: [d, d] })),
+  }));
+  return [embed, ...blocks, ...denseLayers(denseWidths)];
 }
 
 /** Shapes of one conv layer: input h×w×c, kernel k×k, pads, conv output and (pooled) layer output. */
@@ -265,6 +347,7 @@ function checkNames(what: string, spec: { activation: Activation; loss: LossKind
 
 /** Values per input row and per output row. */
 export function modelDims(spec: ModelSpec): { inputDim: number; outputDim: number } {
+  if (isAttentionSpec(spec)) return { inputDim: spec.sequenceLength, outputDim: spec.outputDim };
   if (isCnnSpec(spec)) {
     const [h, w, c] = spec.inputShape;
     return { inputDim: h * w * c, outputDim: spec.outputDim };
@@ -273,12 +356,16 @@ export function modelDims(spec: ModelSpec): { inputDim: number; outputDim: numbe
 }
 
 /**
- * θ's layout for either model. A CNN's layers are conv0 … conv{C−1} then dense0 … dense{D} (the last one
- * the output layer), numbered 0 … C+D in that order, so the last k layers are a contiguous tail as for the MLP.
+ * θ's layout for any model. A CNN's layers are conv0 … conv{C−1} then dense0 … dense{D} (the last one
+ * the output layer), numbered 0 … C+D in that order, so the last k layers are a contiguous tail as for the MLP;
+ * an attention model's are embed, attn0 … attn{B−1}, dense0 … dense{D} (attentionLayers).
  */
 export function modelLayout(spec: ModelSpec): ParameterLayout {
   const kind: unknown = spec.kind;
-  if (kind !== undefined && kind !== 'mlp' && kind !== 'cnn') throw new Error(`ModelSpec: unknown kind '${String(kind)}' (valid: mlp, cnn)`);
+  if (kind !== undefined && kind !== 'mlp' && kind !== 'cnn' && kind !== 'attention') {
+    throw new Error(`ModelSpec: unknown kind '${String(kind)}' (valid: mlp, cnn, attention)`);
+  }
+  if (isAttentionSpec(spec)) return layoutOf(attentionLayers(spec));
   if (!isCnnSpec(spec)) return mlpLayout(spec);
   const { convs, denseWidths } = cnnGeometry(spec);
   const conv = convs.map((g, i) => ({
@@ -293,7 +380,9 @@ export function modelLayout(spec: ModelSpec): ParameterLayout {
 
 /**
  * LeCun-uniform initialisation: kernels U(−√(3/fan_in), +√(3/fan_in)) (variance 1/fan_in), biases zero;
- * fan_in = in for a dense kernel [in, out], kh·kw·c_in for a conv kernel [kh, kw, c_in, c_out].
+ * fan_in = in for a dense kernel [in, out], kh·kw·c_in for a conv kernel [kh, kw, c_in, c_out], and the rows
+ * of an attention model's tables and projections alike: V for the token table [V, d] (a dense layer on the
+ * one-hot token), T for the positional one [T, d], d for each [d, d] projection.
  * Draws follow θ's order, so a seed fixes θ_0 bit for bit.
  */
 export function initModelParameters(spec: ModelSpec, seed: number): Float32Array {

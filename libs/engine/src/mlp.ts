@@ -33,11 +33,14 @@ export interface MlpWeights {
 export function weightsFromFlat(layout: ParameterLayout, flat: Float32Array, firstLayer = 0, flatOffset = 0): MlpWeights {
   const kernels: tf.Tensor2D[] = [];
   const biases: tf.Tensor1D[] = [];
+  // The cpu backend keeps the array it is given, and callers update θ in place: a copy (slice). The wasm
+  // backend copies the values into its heap at once, so a view will do there (one θ-sized allocation less per
+  // call, which V8 counts as external memory pressure: fewer full GCs).
+  const copies = tf.getBackend() !== 'wasm';
   for (const slot of layout.slots) {
     if (slot.layer < firstLayer) continue;
     const start = slot.offset - flatOffset;
-    // slice() copies: the cpu backend keeps the array it is given, and callers update θ in place.
-    const values = flat.slice(start, start + slot.size);
+    const values = copies ? flat.slice(start, start + slot.size) : flat.subarray(start, start + slot.size);
     if (slot.role === 'kernel') kernels.push(tf.tensor2d(values, [slot.shape[0], slot.shape[1]]));
     else biases.push(tf.tensor1d(values));
   }

@@ -6,6 +6,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { activationOps, type ActivationOps } from './activations';
 import {
+  attentionBackward,
+  attentionCacheTensors,
+  attentionFlatGradient,
+  attentionForward,
+  attentionForwardState,
+  attentionWeightsFromFlat,
+  bindAttentionWeights,
+  disposeBoundAttentionWeights,
+  rAttentionOperator,
+  type AttentionCurvatureCache,
+  type AttentionShape,
+  type BoundAttentionWeights,
+} from './attention';
+import { oneHotTokens } from './attention-ops';
+import {
   bindCnnWeights,
   cnnBackward,
   cnnFlatGradient,
@@ -17,7 +32,19 @@ import {
   type BoundCnnWeights,
   type CnnCurvatureCache,
 } from './cnn';
-import { cnnGeometry, isCnnSpec, modelDims, modelLayout, type CnnSpec, type ConvGeometry, type MlpSpec, type ModelSpec, type ParameterLayout } from './layout';
+import {
+  cnnGeometry,
+  isAttentionSpec,
+  isCnnSpec,
+  modelDims,
+  modelLayout,
+  type AttentionSpec,
+  type CnnSpec,
+  type ConvGeometry,
+  type MlpSpec,
+  type ModelSpec,
+  type ParameterLayout,
+} from './layout';
 import { lossOps, type LossOps } from './losses';
 import {
   backward,
@@ -91,6 +118,7 @@ export interface Model {
 }
 
 export function createModel(spec: ModelSpec): Model {
+  if (isAttentionSpec(spec)) return new AttentionModel(spec);
   return isCnnSpec(spec) ? new CnnModel(spec) : new MlpModel(spec);
 }
 
@@ -245,6 +273,79 @@ class CnnModel implements Model {
       disposeDirection: (dir) => disposeBoundCnnWeights(dir),
       rOperator: (cache, dir, first, invN) => cnnROperator(cache, bound, dir, first, convs, loss, invN),
       dispose: () => disposeBoundCnnWeights(bound),
+    };
+  }
+}
+
+class AttentionModel implements Model {
+  readonly layout: ParameterLayout;
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly loss: LossOps;
+  private readonly act: ActivationOps;
+  private readonly shape: AttentionShape;
+  private readonly vocabulary: number;
+  private readonly blocks: number;
+
+  constructor(spec: AttentionSpec) {
+    this.layout = modelLayout(spec);
+    ({ inputDim: this.inputDim, outputDim: this.outputDim } = modelDims(spec));
+    this.shape = { sequenceLength: spec.sequenceLength, width: spec.width, heads: spec.heads, readout: spec.readout };
+    this.vocabulary = spec.vocabulary;
+    this.blocks = spec.blocks;
+    this.act = activationOps(spec.activation);
+    this.loss = lossOps(spec.loss);
+  }
+
+  /** The one-hot tokens X₁ [n·T, V] of rows of token ids [n, T]. */
+  input(x: tf.Tensor2D): tf.Tensor {
+    return oneHotTokens(x, this.vocabulary);
+  }
+
+  /** X₁ᵀ [V, n·T], for the token table's gradient. */
+  backwardInput(x: tf.Tensor): tf.Tensor {
+    return tf.transpose(x);
+  }
+
+  bind(theta: Float32Array): BoundModel<AttentionCurvatureCache, BoundAttentionWeights> {
+    const { layout, act, loss, shape, blocks } = this;
+    const bound = bindAttentionWeights(attentionWeightsFromFlat(layout, blocks, theta));
+    const { weights } = bound;
+    // The readout's first input is the pooled h_B (made per pass, never given transposed).
+    const routes = gradientRoutes(weights.head, false);
+    const pass = (input: ModelInput, y: tf.Tensor2D, invN: number, withSecond: boolean) => {
+      const state = attentionForwardState(weights, act, shape, input.x as tf.Tensor2D, withSecond);
+      const output = loss.outputState(state.head.f, y, invN);
+      const back = attentionBackward(state, bound, shape.readout, output.delta);
+      const transposes = layerTransposes(routes, state.head.inputs, back.head.deltas, null);
+      return { state, output, back, transposes };
+    };
+    const chunkGradient = (input: ModelInput, { state, output, back, transposes }: ReturnType<typeof pass>): ChunkGradient => ({
+      f: state.head.f,
+      lossSum: output.lossSum,
+      gradient: attentionFlatGradient(state, back, input.xT as tf.Tensor2D, flatGradient(routes, state.head.inputs, back.head.deltas, transposes)),
+    });
+    return {
+      forward: (input) => attentionForward(weights, act, shape, input.x as tf.Tensor2D),
+      lossAndGradient: (input, y, invN) => chunkGradient(input, pass(input, y, invN, false)),
+      curvature(input, y, invN, withGradient) {
+        const result = pass(input, y, invN, true);
+        const { state, back } = result;
+        const cache: AttentionCurvatureCache = {
+          seq: state.seq,
+          oneHot: input.x as tf.Tensor2D,
+          oneHotT: input.xT as tf.Tensor2D,
+          blocks: state.blocks.map((block, b) => ({ state: block, back: back.blocks[b] })),
+          head: curvatureCache(routes, state.head, back.head, result.transposes, result.output.saved),
+        };
+        // A block's input h_0 is made per pass (embed), so every block tensor is the cache's own.
+        const tensors = [...attentionCacheTensors(cache), ...curvatureCacheTensors(cache.head, true)];
+        return { cache, tensors, gradient: withGradient ? chunkGradient(input, result) : null };
+      },
+      direction: (v, first, offset) => bindAttentionWeights(attentionWeightsFromFlat(layout, blocks, v, first, offset)),
+      disposeDirection: (dir) => disposeBoundAttentionWeights(dir),
+      rOperator: (cache, dir, first, invN) => rAttentionOperator(cache, bound, dir, first, shape.readout, loss, invN),
+      dispose: () => disposeBoundAttentionWeights(bound),
     };
   }
 }

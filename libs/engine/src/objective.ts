@@ -163,7 +163,11 @@ export class ModelObjective {
   private gradientEvaluation(sums: ShardGradient[]): Evaluation & { gradient: Float32Array } {
     const gradient = sums[0].gradient;
     for (let i = 1; i < sums.length; i++) addInto(gradient, sums[i].gradient);
-    return { ...this.evaluation(sums), gradient: Float32Array.from(gradient) };
+    // new Float32Array(typed array) converts in one native pass; Float32Array.from iterates (~3× slower at P ≈ 200k).
+    const result = { ...this.evaluation(sums), gradient: new Float32Array(gradient) };
+    // Nothing reads the float64 sum after this: shards[0] (this thread's) may reuse it for its next call.
+    this.shards[0]?.recycleGradient?.(gradient);
+    return result;
   }
 
   async evaluate(theta: Float32Array): Promise<Evaluation> {

@@ -1,12 +1,14 @@
 /**
- * The float64 pure-TypeScript models (MLP and small CNN) that every test in the repo checks against. One
+ * The float64 pure-TypeScript models (MLP, small CNN, tiny attention model: reference-attention.ts) that every
+ * test in the repo checks against. One
  * scalar loss function, written once against a generic arithmetic, gives the loss on plain numbers and the
  * exact gradient and Hessian on hyper-dual numbers. It shares no code with the tfjs engine and nothing with
  * the R-operator: tanh is built from exp, gelu from Φ, softmax from exp and log, convolutions and pooling are
  * explicit loops over the definitions.
  */
 import { HYPER_DUALS, HyperDual, REALS, type Arithmetic } from './hyperdual';
-import { cnnGeometry, isCnnSpec, layerWidths, modelLayout, type Activation, type CnnSpec, type ConvGeometry, type ModelSpec } from './layout';
+import { attentionGeometry, cnnGeometry, isAttentionSpec, isCnnSpec, layerWidths, modelLayout, type Activation, type CnnSpec, type ConvGeometry, type ModelSpec } from './layout';
+import { attentionFeatures, attentionOffsets, type AttentionOffsets } from './reference-attention';
 import { checkBatch, type Batch } from './batch';
 
 function activate<T>(ar: Arithmetic<T>, activation: Activation, z: T): T {
@@ -73,14 +75,25 @@ interface Plan {
   offsets: number[];
   /** The CNN's conv layers (none for an MLP). */
   convs: ConvGeometry[];
-  /** Widths of the dense layers: the MLP's [inputDim, ...hidden, outputDim], the CNN head's [flatDim, ...dense, outputDim]. */
+  /** Widths of the dense layers: the MLP's [inputDim, ...hidden, outputDim], the CNN head's [flatDim, ...dense, outputDim], the attention readout's [width, ...dense, outputDim]. */
   denseWidths: number[];
+  /** The attention model's tables and projections (null for the others). */
+  attention: AttentionOffsets | null;
+  /** Index in `offsets` of the first dense layer's kernel. */
+  firstDenseSlot: number;
 }
 
 function planOf(spec: ModelSpec): Plan {
-  const offsets = modelLayout(spec).slots.map((slot) => slot.offset);
-  if (isCnnSpec(spec)) return { spec, offsets, ...cnnGeometry(spec) };
-  return { spec, offsets, convs: [], denseWidths: layerWidths(spec) };
+  const layout = modelLayout(spec);
+  const offsets = layout.slots.map((slot) => slot.offset);
+  if (isAttentionSpec(spec)) {
+    return { spec, offsets, convs: [], denseWidths: attentionGeometry(spec).denseWidths, attention: attentionOffsets(spec, layout), firstDenseSlot: 2 + 4 * spec.blocks };
+  }
+  if (isCnnSpec(spec)) {
+    const geometry = cnnGeometry(spec);
+    return { spec, offsets, ...geometry, attention: null, firstDenseSlot: 2 * geometry.convs.length };
+  }
+  return { spec, offsets, convs: [], denseWidths: layerWidths(spec), attention: null, firstDenseSlot: 0 };
 }
 
 /** The CNN's output for one example (input row `row` of the batch), by the definitions in CnnSpec. */
@@ -138,7 +151,7 @@ function cnnOutputs<T>(ar: Arithmetic<T>, spec: CnnSpec, plan: Plan, param: (i: 
     }
     a = pooled;
   });
-  return denseLayers(ar, spec.activation, param, a, denseWidths, offsets.slice(2 * convs.length));
+  return denseLayers(ar, spec.activation, param, a, denseWidths, offsets.slice(plan.firstDenseSlot));
 }
 
 /** L(θ) = (1/N) Σ_n ℓ(f(x_n; θ), y_n), generic in the arithmetic; param(i) returns θ_i. */
@@ -148,7 +161,10 @@ function lossGeneric<T>(ar: Arithmetic<T>, plan: Plan, param: (i: number) => T, 
   let total = ar.constant(0);
   for (let n = 0; n < batch.n; n++) {
     let a: T[];
-    if (isCnnSpec(spec)) a = cnnOutputs(ar, spec, plan, param, batch.x, n);
+    if (isAttentionSpec(spec)) {
+      const features = attentionFeatures(ar, spec, plan.attention!, param, batch.x, n);
+      a = denseLayers(ar, spec.activation, param, features, plan.denseWidths, plan.offsets.slice(plan.firstDenseSlot));
+    } else if (isCnnSpec(spec)) a = cnnOutputs(ar, spec, plan, param, batch.x, n);
     else {
       const input = Array.from(batch.x.subarray(n * spec.inputDim, (n + 1) * spec.inputDim));
       a = denseLayers(ar, spec.activation, param, input, plan.denseWidths, plan.offsets);

@@ -22,7 +22,7 @@ function runInput(slug: string, schedule: RunInput['schedule'], seed: number, an
     steps: [0, 5, 10].map((s) => stepRow(slug, s, eta)),
     hessian: {
       spectra: [0, 10].flatMap((step) => [spectraRow(slug, step, 'full', 1, true), spectraRow(slug, step, 'full', 2, false), spectraRow(slug, step, 'k1', 1, true)]),
-      klayer: [], density: [], trace: [], perturbations: [], quadrature: [], exact_spectrum: [],
+      klayer: [], density: [], trace: [], perturbations: [], quadrature: [], exact_spectrum: [], light_spectra: [],
     },
     checkpoints: [0, 10].map((step, i) => ({
       step,
@@ -34,6 +34,7 @@ function runInput(slug: string, schedule: RunInput['schedule'], seed: number, an
       ],
       theta: Float32Array.from(thetas[i]),
     })),
+    checkpointReasons: [{ step: 0, reason: 'cadence' }, { step: 10, reason: 'final' }],
   };
 }
 
@@ -71,7 +72,7 @@ describe('eigenvalues and eigenspaces', () => {
 });
 
 describe('aggregateExperiment', () => {
-  const tables = aggregateExperiment([small, large, drop, otherSeed], { instabilities: { primary: { kind: 'relative', threshold: 0.1 }, sweep: { relative: [0.1], absolute: [0.1] }, peakFollowsSharpness: false }, longHorizon: null, alphaFraction: 0.5, shift: { m: 1, minGap: 1.5 } });
+  const tables = aggregateExperiment([small, large, drop, otherSeed], { instabilities: { primary: { kind: 'relative', threshold: 0.1 }, sweep: { relative: [0.1], absolute: [0.1] }, peakFollowsSharpness: false }, longHorizon: null, alphaFraction: 0.5, cyclic: null, shift: { m: 1, minGap: 1.5, matchedTime: null, windows: { instabilities: 12, minStep: 0 } } });
 
   it('writes one runs row per run with the peak η and the summary’s values', () => {
     // Step-0 sharpness 1 (the fixture's): η·λ0/2.

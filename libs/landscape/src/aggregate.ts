@@ -5,9 +5,20 @@
  * shift) and parameter displacement against the baseline.
  */
 import { encodeScope, type ScopeId, type TableName, type TableRow } from '@lrscape/artifacts';
-import { peakLearningRate, type LearningRateSchedule } from '@lrscape/train';
+import { peakLearningRate, type CheckpointEntry, type LearningRateSchedule, type SwitchPlanOptions } from '@lrscape/train';
+import { cyclicTables, type CyclicSettings } from './cyclic';
 import { flatteningTables, type DropFamilyInput } from './flattening';
-import { alongRunOverlaps, baselineOverlaps, displacementRows, instabilityOverlaps, type CheckpointEigenspace, type ShiftSettings } from './shift';
+import {
+  alongRunOverlaps,
+  baselineOverlaps,
+  displacementRows,
+  instabilityOverlaps,
+  matchedTimeComparisons,
+  windowComparisons,
+  type CheckpointEigenspace,
+  type MatchedTimeRun,
+  type ShiftSettings,
+} from './shift';
 import { longHorizonRows, type LongHorizonSettings } from './long-horizon';
 import { powerCheckRows } from './power-check';
 import { instabilityTables, type InstabilitySettings } from './sensitivity';
@@ -22,6 +33,7 @@ export interface HessianRows {
   perturbations: readonly TableRow<'perturbations'>[];
   quadrature: readonly TableRow<'quadrature'>[];
   exact_spectrum: readonly TableRow<'exact_spectrum'>[];
+  light_spectra: readonly TableRow<'light_spectra'>[];
 }
 
 export interface RunInput {
@@ -39,12 +51,23 @@ export interface RunInput {
   };
   steps: readonly TableRow<'steps'>[];
   hessian: HessianRows;
-  /** Every checkpoint the Hessian was analysed at, in step order: its stored eigenvectors and θ. */
+  /**
+   * Every step the Hessian was analysed at, in step order: its stored eigenvectors and θ (null at a replayed
+   * quiet-window start, which is no checkpoint of the run).
+   */
   checkpoints: readonly {
     step: number;
     eigenvectors: readonly { scope: ScopeId; rank: number; vector: Float64Array }[];
-    theta: Float32Array;
+    theta: Float32Array | null;
   }[];
+  /** run.json's checkpoint list with the reasons (the window test pairs training's event checkpoints). */
+  checkpointReasons: readonly CheckpointEntry[];
+}
+
+/** The shift comparisons' settings: fixed m and gap, the matched-time grid and baseline (null: none), the window rule. */
+export interface ShiftAnalysisSettings extends ShiftSettings {
+  matchedTime: { baselineEta: number; taus: readonly number[] } | null;
+  windows: SwitchPlanOptions;
 }
 
 export interface AnalysisSettings {
@@ -54,8 +77,10 @@ export interface AnalysisSettings {
   longHorizon: LongHorizonSettings | null;
   /** α of N_eff as a fraction of λmax. */
   alphaFraction: number;
-  /** The fixed dimension m of every eigenspace comparison, and the gap below which a subspace is flagged. */
-  shift: ShiftSettings;
+  /** The fixed dimension m of every eigenspace comparison, the gap below which a subspace is flagged, matched time, windows. */
+  shift: ShiftAnalysisSettings;
+  /** Open question 3's cyclic study (cyclic.ts); null: not computed. */
+  cyclic: CyclicSettings | null;
 }
 
 export type ExperimentTables = { [N in Exclude<TableName, 'claims'>]: TableRow<N>[] };
@@ -70,14 +95,15 @@ export function baselineOf<R extends { schedule: LearningRateSchedule; seed: num
     .sort((a, b) => peakLearningRate(a.schedule) - peakLearningRate(b.schedule))[0];
 }
 
-/** The top eigenvalues (rank order) of every (run, step, scope) of the top end of a spectra table. */
-export function topEigenvalues(spectra: readonly TableRow<'spectra'>[]): Map<string, number[]> {
+/**
+ * The top eigenvalues (rank order) of every (run, step, scope) of the top end of a spectra table, and of the
+ * light checkpoints (full scope) where given.
+ */
+export function topEigenvalues(spectra: readonly TableRow<'spectra'>[], light: readonly TableRow<'light_spectra'>[] = []): Map<string, number[]> {
   const ranked = new Map<string, { rank: number; value: number }[]>();
-  for (const row of spectra) {
-    if (row.end !== 'top') continue;
-    const key = checkpointKey(row.run, row.step, row.scope);
-    ranked.set(key, [...(ranked.get(key) ?? []), { rank: row.rank, value: row.eigenvalue }]);
-  }
+  const add = (key: string, rank: number, value: number) => ranked.set(key, [...(ranked.get(key) ?? []), { rank, value }]);
+  for (const row of spectra) if (row.end === 'top') add(checkpointKey(row.run, row.step, row.scope), row.rank, row.eigenvalue);
+  for (const row of light) add(checkpointKey(row.run, row.step, 'full'), row.rank, row.eigenvalue);
   return new Map([...ranked].map(([key, values]) => [key, values.sort((a, b) => a.rank - b.rank).map((v) => v.value)]));
 }
 
@@ -135,18 +161,36 @@ export function aggregateExperiment(
   const stepsByRun = new Map(runs.map((r) => [r.slug, r.steps]));
   const { instabilities, instability_sensitivity } = instabilityTables(runRows, stepsByRun, analysis.instabilities);
 
-  const values = topEigenvalues(spectra);
+  const values = topEigenvalues(spectra, hessian('light_spectra'));
   const eigenspaces = new Map(runs.map((run) => [run.slug, eigenspacesByScope(run, values)]));
   const overlaps: TableRow<'overlaps'>[] = [];
   const displacement: TableRow<'displacement'>[] = [];
+  const shiftWindows: TableRow<'shift_windows'>[] = [];
+  const matchedTime: TableRow<'matched_time'>[] = [];
+  const { matchedTime: matched, windows } = analysis.shift;
+  const asMatched = (r: RunInput): MatchedTimeRun => ({ slug: r.slug, schedule: r.schedule, eta: peakLearningRate(r.schedule), seed: r.seed, steps: r.summary.steps, diverged: r.summary.diverged });
   for (const run of runs) {
     const events = instabilities.filter((e) => e.run === run.slug);
     const baseline = baselineOf(run, runs);
     const compared = baseline && baseline.slug !== run.slug ? baseline : undefined;
     for (const [scope, checkpoints] of eigenspaces.get(run.slug)!) {
-      overlaps.push(...alongRunOverlaps(run.slug, scope, checkpoints, analysis.shift));
-      overlaps.push(...instabilityOverlaps(run.slug, scope, checkpoints, events, analysis.shift));
-      if (compared) overlaps.push(...baselineOverlaps(run.slug, compared.slug, scope, checkpoints, eigenspaces.get(compared.slug)?.get(scope) ?? [], analysis.shift));
+      // The dense maps and the instability rows read the run's checkpoints; replayed quiet starts only enter the window test.
+      const own = checkpoints.filter((c) => run.checkpoints.find((k) => k.step === c.step)?.theta !== null);
+      overlaps.push(...alongRunOverlaps(run, scope, own, analysis.shift));
+      overlaps.push(...instabilityOverlaps(run, scope, own, events, analysis.shift));
+      if (compared) overlaps.push(...baselineOverlaps(run, compared, scope, own, eigenspaces.get(compared.slug)?.get(scope) ?? [], analysis.shift));
+    }
+    const full = eigenspaces.get(run.slug)!.get('full') ?? [];
+    if (run.schedule.kind === 'constant') {
+      const test = windowComparisons({ ...asMatched(run), checkpoints: run.checkpointReasons }, full, windows, analysis.shift);
+      shiftWindows.push(...test.windows);
+      overlaps.push(...test.overlaps);
+    }
+    const matchedBaseline = matched && runs.find((r) => r.schedule.kind === 'constant' && r.schedule.eta === matched.baselineEta && r.seed === run.seed);
+    if (matched && matchedBaseline && matchedBaseline.slug !== run.slug) {
+      const comparison = matchedTimeComparisons(asMatched(run), asMatched(matchedBaseline), full, eigenspaces.get(matchedBaseline.slug)!.get('full') ?? [], matched.taus, analysis.shift);
+      matchedTime.push(...comparison.rows);
+      overlaps.push(...comparison.overlaps);
     }
     // Parameter displacement against the baseline's, from the checkpoints both runs share.
     const own = thetasByStep(run);
@@ -162,6 +206,9 @@ export function aggregateExperiment(
     trace: hessian('trace'),
     instabilities,
     overlaps,
+    shift_windows: shiftWindows,
+    matched_time: matchedTime,
+    light_spectra: hessian('light_spectra'),
     displacement,
     // Delayed drops: the drop families' continuations (their own tasks), pinned ones flagged.
     ...flatteningTables(dropFamilies),
@@ -175,6 +222,12 @@ export function aggregateExperiment(
     exact_spectrum: hessian('exact_spectrum'),
     cooling: [...cooling.cooling],
     cooling_instabilities: [...cooling.cooling_instabilities],
+    // Open question 3: the cyclic ratio study, at matched τ (its cycle ends are on the matchedTime grid).
+    ...cyclicTables(
+      { runs: runs.map(asMatched), steps: stepsByRun, instabilities, matchedTime, eigenspaces: new Map(runs.map((r) => [r.slug, eigenspaces.get(r.slug)!.get('full') ?? []])) },
+      analysis.cyclic,
+      analysis.shift,
+    ),
   };
 }
 
@@ -184,4 +237,4 @@ export function initialRegime(run: Pick<RunInput, 'schedule' | 'steps'>): number
   return first?.sharpness != null ? (first.lr * first.sharpness) / 2 : null;
 }
 
-const thetasByStep = (run: RunInput) => new Map(run.checkpoints.map((c) => [c.step, c.theta]));
+const thetasByStep = (run: RunInput) => new Map(run.checkpoints.filter((c) => c.theta !== null).map((c) => [c.step, c.theta!]));

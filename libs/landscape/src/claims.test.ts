@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TableRow } from '@lrscape/artifacts';
 import { instabilityRow } from './testing/rows';
-import { CLAIM_IDS, edgeOfStabilityClaims, edgeOfStabilityHoverClaims, outlierCountClaims, peakThresholdRatio, shiftClaims, verifyExperiment } from './claims';
+import { CLAIM_IDS, edgeOfStabilityClaims, edgeOfStabilityHoverClaims, outlierCountClaims, peakThresholdRatio, verifyExperiment } from './claims';
 
 const run = (name: string, eta: number, diverged = false): TableRow<'runs'> => ({
   run: name, eta, schedule: 'constant', seed: 0, steps: 10, diverged, final_loss: 0.1, final_sharpness: 1, seconds: 1, backend: 'cpu', initial_regime: null,
@@ -61,19 +61,6 @@ describe('edge-of-stability claims', () => {
   });
 });
 
-describe('shift and flattening claims', () => {
-  const overlap = (run_a: string, value: number): TableRow<'overlaps'> => ({ run_a, step_a: 0, run_b: 'eta-0.01', step_b: 0, scope: 'full', m: 1, overlap: value, min_cos_angle: 1, cos_rms_angle: 1, gap_a: 2, gap_b: 2, well_defined: true, kind: 'baseline' });
-  it('compares mean overlap to baseline at the smallest and largest non-diverged η, over seeds', () => {
-    const runs = [run('eta-0.01', 0.01), run('eta-0.05', 0.05), { ...run('eta-0.05-s1', 0.05), seed: 1 }, run('eta-0.2', 0.2), run('eta-0.5', 0.5, true)];
-    const [claim] = shiftClaims(runs, [overlap('eta-0.05', 0.9), overlap('eta-0.05', 0.7), overlap('eta-0.05-s1', 0.6), overlap('eta-0.2', 0.3), overlap('eta-0.5', 0)]);
-    // η = 0.05: mean(0.8, 0.6) = 0.7; η = 0.2: 0.3; the diverged η = 0.5 is left out.
-    expect(claim.measured).toBeCloseTo(0.4, 12);
-    expect(claim.verdict).toBe('pass');
-    expect(shiftClaims(runs, [overlap('eta-0.05', 0.1), overlap('eta-0.2', 0.3)])[0].verdict).toBe('fail');
-    expect(shiftClaims(runs, [])[0].verdict).toBe('not-run');
-  });
-});
-
 describe('edge-of-stability hover and outlier-count claims', () => {
   it('takes the median of λmax/(2/η) over the second half for runs that reach 2/η', () => {
     const r = { ...run('eta-0.1', 0.1), steps: 100 };
@@ -108,7 +95,7 @@ describe('edge-of-stability hover and outlier-count claims', () => {
 describe('verifyExperiment', () => {
   const runs = [run('eta-0.01', 0.01), run('eta-0.2', 0.2)];
   const steps = [step('eta-0.01', 0, 0.01, 50), step('eta-0.2', 0, 0.2, 5), step('eta-0.2', 1, 0.2, 10.2)];
-  const tables = { runs, steps, spectra: [], instabilities: [], overlaps: [], flattening: [], drop_families: [], instability_sensitivity: [], long_horizon: [] };
+  const tables = { runs, steps, spectra: [], instabilities: [], overlaps: [], flattening: [], drop_families: [], instability_sensitivity: [], long_horizon: [], shift_windows: [], matched_time: [] };
   const longHorizon: TableRow<'long_horizon'>[] = [0, 1, 2].map((seed) => ({
     run: `eta-0.1-s${seed}`, eta: 0.1, seed, steps: 100, instabilities: 9, last_peak: 90, tail_from_index: 5, tail_slope_peak: -0.1 - 0.01 * seed,
     tail_slope_trough: 0, last_ratio_peak: 1.05, last_ratio_trough: 0.9, late_from: 50, late_instabilities: 5, late_ratio_median: 1, late_ratio_max: 1.1, late_check_median: null,
@@ -126,7 +113,8 @@ describe('verifyExperiment', () => {
     expect(byId.get('stable-below-threshold')!.measured).toBeCloseTo(0.25, 12);
     expect(byId.get('progressive-sharpening')!.measured).toBe(1);
     // No overlaps and no drop families: those claims are not run, with their reason.
-    expect(byId.get('landscape-shift')!.verdict).toBe('not-run');
+    expect(byId.get('shift-window')!.verdict).toBe('not-run');
+    expect(byId.get('shift-matched-slope')!.detail).toMatch(/config matchedTime not set/);
     expect(byId.get('drop-flattening-pairs')!.detail).toMatch(/no drop family configured/);
   });
 });

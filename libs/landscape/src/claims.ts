@@ -9,6 +9,7 @@ import { dropFlatteningClaims } from './drop-flattening';
 import { longHorizonClaim } from './long-horizon';
 import { progressiveSharpeningClaim } from './sharpening';
 import { coolingClaims } from './cooling';
+import { matchedSlopeClaims, shiftWindowClaims } from './shift-claims';
 
 type Claim = TableRow<'claims'>;
 type Verdict = Claim['verdict'];
@@ -80,38 +81,6 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
 const mean = (values: readonly number[]) => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : null);
 
 /**
- * Landscape shift: the run at the smallest non-baseline η stays closer to the baseline's top eigenspace
- * than the run at the largest non-diverged η, averaged over the run (baseline overlaps, full Hessian) and
- * over the seeds.
- */
-export function shiftClaims(runs: readonly TableRow<'runs'>[], overlaps: readonly TableRow<'overlaps'>[]): Claim[] {
-  const perRun = new Map<string, number>();
-  for (const run of runs) {
-    const m = mean(overlaps.filter((o) => o.kind === 'baseline' && o.scope === 'full' && o.run_a === run.run).map((o) => o.overlap));
-    if (m !== null) perRun.set(run.run, m);
-  }
-  const compared = runs.filter((r) => r.schedule === 'constant' && !r.diverged && perRun.has(r.run));
-  const etas = [...new Set(compared.map((r) => r.eta))].sort((a, b) => a - b);
-  const atEta = (eta: number) => mean(compared.filter((r) => r.eta === eta).map((r) => perRun.get(r.run)!));
-  const small = etas.length >= 2 ? atEta(etas[0]) : null;
-  const large = etas.length >= 2 ? atEta(etas[etas.length - 1]) : null;
-  const seeds = new Set(compared.map((r) => r.seed)).size;
-  return [
-    {
-      id: 'landscape-shift',
-      claim: 'Landscape shift: small η stays near the baseline’s top eigenspace, large η moves to new solutions',
-      measured: small !== null && large !== null ? small - large : null,
-      expected: 'mean overlap to baseline at the smallest non-baseline η minus that at the largest non-diverged η > 0',
-      verdict: verdict(small !== null && large !== null ? small > large : null),
-      detail:
-        small !== null && large !== null
-          ? `η = ${etas[0]}: ${small.toFixed(3)}, η = ${etas[etas.length - 1]}: ${large.toFixed(3)} (mean over run and ${seeds} seed(s); fixed m = ${[...new Set(overlaps.filter((o) => o.kind === 'baseline').map((o) => o.m))].join(', ')}; same step, not matched time)`
-          : 'needs baseline overlaps for at least two non-baseline η',
-    },
-  ];
-}
-
-/**
  * Edge of stability (Cohen et al. 2021): for every constant η whose λmax reaches 2/η in the second half of
  * training, the median of λmax/(2/η) over that half lies within ±tolerance of 1. The first half is left out
  * of "reaches" too: a run whose initial sharpness already exceeds 2/η catapults below it at once, which is
@@ -171,6 +140,9 @@ export function outlierCountClaims(runs: readonly TableRow<'runs'>[], spectra: r
 /** The tables verify reads. */
 export interface VerifyInputs extends ClaimInputs {
   overlaps: readonly TableRow<'overlaps'>[];
+  /** The shift tests: the instability and quiet windows, and the matched-time comparisons. */
+  shift_windows: readonly TableRow<'shift_windows'>[];
+  matched_time: readonly TableRow<'matched_time'>[];
   /** Delayed drops: one row per continuation, and per drop family and seed. */
   flattening: readonly TableRow<'flattening'>[];
   drop_families: readonly TableRow<'drop_families'>[];
@@ -205,7 +177,10 @@ export const CLAIM_IDS = [
   'lanczos-converged',
   'eos-hover',
   'outliers-classes',
-  'landscape-shift',
+  'shift-window',
+  'shift-window-cos-rms',
+  'shift-matched-slope',
+  'shift-matched-slope-cos-rms',
   'drop-flattening-pairs',
   'drop-flattening-vs-control',
   'drop-control-null',
@@ -222,7 +197,8 @@ export function verifyExperiment(tables: VerifyInputs, classes: number | null): 
     ...edgeOfStabilityClaims(tables),
     ...edgeOfStabilityHoverClaims(tables.runs, tables.steps),
     ...(classes ? outlierCountClaims(tables.runs, tables.spectra, classes) : []),
-    ...shiftClaims(tables.runs, tables.overlaps),
+    ...shiftWindowClaims(tables.runs, tables.shift_windows),
+    ...matchedSlopeClaims(tables.runs, tables.matched_time, tables.instabilities),
     ...dropFlatteningClaims(tables.flattening, tables.drop_families),
     ...instabilityClaims(tables),
     ...coolingClaims(tables.cooling ?? [], tables.cooling_instabilities ?? []),

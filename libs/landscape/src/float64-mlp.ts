@@ -71,7 +71,7 @@ export class Float64Mlp {
     layout: ParameterLayout,
     batch: Batch,
   ) {
-    if ('kind' in spec && spec.kind === 'cnn') throw new Error('the float64 MLP path takes an MLP, not a CNN');
+    if (spec.kind === 'cnn' || spec.kind === 'attention') throw new Error(`the float64 MLP path takes an MLP, not a${spec.kind === 'cnn' ? ' CNN' : 'n attention model'}`);
     const mlp = spec as MlpSpec;
     this.size = layout.size;
     const widths = [mlp.inputDim, ...mlp.hidden, mlp.outputDim];

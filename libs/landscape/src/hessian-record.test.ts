@@ -16,7 +16,7 @@ const record: HessianRecord = {
   settings: { topK: 10 },
   examples: 160,
   totalHvps: 42,
-  seconds: 1.5,
+  seconds: 1, lightSeconds: 1.5,
   checkpoints: [{ step: 0, reason: 'cadence', scopes: [{ scope: 'full', basisOperatorCalls: 30, hvps: 40, converged: true, m: 2 }] }],
 };
 

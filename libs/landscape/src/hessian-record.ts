@@ -20,10 +20,13 @@ export const hessianRecordSchema = z
     examples: count,
     totalHvps: count,
     seconds: z.number().nonnegative(),
+    /** Of `seconds`, the light analyses (light checkpoints and replayed quiet-window starts, with the replays). */
+    lightSeconds: z.number().nonnegative(),
     checkpoints: z.array(
       z
         .object({
           step: count,
+          /** run.json's reason, or quiet-start: a quiet-window start replayed for the shift test (not a checkpoint of the run). */
           reason: z.string(),
           scopes: z.array(z.object({ scope: z.string(), basisOperatorCalls: count, hvps: count, converged: z.boolean(), m: count }).strict()),
         })

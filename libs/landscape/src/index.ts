@@ -9,6 +9,9 @@ export {
   type OutputResponse,
   type ScopeSummary,
 } from './checkpoint-analysis';
+export { analysisSteps, analyzeRun, type AnalysisStep, type RunAnalysis, type RunAnalysisInput, type RunAnalysisRows, type RunAnalysisSettings } from './run-analysis';
+export { analyzeLightCheckpoint, type LightAnalysisSettings, type LightCheckpointAnalysis } from './light-analysis';
+export { matchedSlopeClaims, shiftWindowClaims } from './shift-claims';
 export { hessianRecordSchema, readHessianRecord, writeHessianRecord, HESSIAN_RECORD_FILE, type HessianRecord } from './hessian-record';
 export {
   aggregateExperiment,
@@ -35,7 +38,6 @@ export {
   instabilityClaims,
   outlierCountClaims,
   peakThresholdRatio,
-  shiftClaims,
   verifyExperiment,
   type ClaimId,
   type ClaimInputs,
@@ -48,11 +50,30 @@ export {
   eigengap,
   eigenspaceOverlap,
   instabilityOverlaps,
+  matchedTimeComparisons,
+  windowComparisons,
   type CheckpointEigenspace,
   type EigenspaceOverlap,
+  type MatchedTimeRun,
+  type ShiftRun,
   type ShiftSettings,
+  type WindowRun,
 } from './shift';
 export { flatteningTables, type DropFamilyInput, type DropFamilySettings } from './flattening';
+export {
+  atMatchedLoss,
+  cycleEnds,
+  cyclicRatio,
+  cyclicTables,
+  cyclicTrends,
+  CYCLIC_METRICS,
+  MIN_TREND_RATIOS,
+  periodMismatch,
+  type CyclicInputs,
+  type CyclicRunInput,
+  type CyclicSettings,
+  type CyclicTables,
+} from './cyclic';
 export { dropFlatteningClaims, matchedPairs, olsSlope, perSeedMeans, switchSlopes, type MatchedPair } from './drop-flattening';
 export { classPerturbationRows, directionalOutputChange, gridPerturbationRows } from './perturbations';
 export {

@@ -4,6 +4,7 @@
  */
 import type { TableRow } from '@lrscape/artifacts';
 import { orthonormalise, subspaceOverlap } from '@lrscape/linalg';
+import { cumulativeLearningRate, firstStepAtTime, planSwitchPoints, type CheckpointEntry, type LearningRateSchedule, type SwitchPlanOptions } from '@lrscape/train';
 
 /** A checkpoint's top eigenvectors of one scope (rank order) and its top eigenvalues (rank order, for the gap). */
 export interface CheckpointEigenspace {
@@ -79,16 +80,23 @@ export function eigenspaceOverlap(a: CheckpointEigenspace, b: CheckpointEigenspa
 
 type OverlapRow = TableRow<'overlaps'>;
 
-const row = (runA: string, a: CheckpointEigenspace, runB: string, b: CheckpointEigenspace, scope: string, kind: OverlapRow['kind'], settings: ShiftSettings): OverlapRow => {
-  const o = eigenspaceOverlap(a, b, settings);
+/** A run as the comparisons need it: its slug and schedule (for τ = Σ_{s<t} η_s at each checkpoint). */
+export interface ShiftRun {
+  slug: string;
+  schedule: LearningRateSchedule;
+}
+
+const row = (a: ShiftRun, ea: CheckpointEigenspace, b: ShiftRun, eb: CheckpointEigenspace, scope: string, kind: OverlapRow['kind'], settings: ShiftSettings): OverlapRow => {
+  const o = eigenspaceOverlap(ea, eb, settings);
   return {
-    run_a: runA, step_a: a.step, run_b: runB, step_b: b.step, scope, m: o.m, overlap: o.overlap, min_cos_angle: o.minCos,
+    run_a: a.slug, step_a: ea.step, run_b: b.slug, step_b: eb.step, scope, m: o.m, overlap: o.overlap, min_cos_angle: o.minCos,
     cos_rms_angle: o.cosRms, gap_a: o.gapA, gap_b: o.gapB, well_defined: o.wellDefined, kind,
+    tau_a: cumulativeLearningRate(a.schedule, ea.step), tau_b: cumulativeLearningRate(b.schedule, eb.step),
   };
 };
 
 /** Consecutive checkpoints and every (step, step) pair of one run, for one scope. */
-export function alongRunOverlaps(run: string, scope: string, checkpoints: readonly CheckpointEigenspace[], settings: ShiftSettings): OverlapRow[] {
+export function alongRunOverlaps(run: ShiftRun, scope: string, checkpoints: readonly CheckpointEigenspace[], settings: ShiftSettings): OverlapRow[] {
   const sorted = [...checkpoints].sort((x, y) => x.step - y.step);
   const rows: OverlapRow[] = [];
   for (let i = 0; i + 1 < sorted.length; i++) rows.push(row(run, sorted[i], run, sorted[i + 1], scope, 'consecutive', settings));
@@ -96,10 +104,10 @@ export function alongRunOverlaps(run: string, scope: string, checkpoints: readon
   return rows;
 }
 
-/** A run against the baseline run at every step both have a checkpoint at. */
+/** A run against the baseline run at every step both have a checkpoint at (the secondary, step-matched kind). */
 export function baselineOverlaps(
-  run: string,
-  baseline: string,
+  run: ShiftRun,
+  baseline: ShiftRun,
   scope: string,
   checkpoints: readonly CheckpointEigenspace[],
   baselineCheckpoints: readonly CheckpointEigenspace[],
@@ -117,7 +125,7 @@ export function baselineOverlaps(
  * after its end (instabilities that never cooled are skipped).
  */
 export function instabilityOverlaps(
-  run: string,
+  run: ShiftRun,
   scope: string,
   checkpoints: readonly CheckpointEigenspace[],
   instabilities: readonly { start: number; end: number | null }[],
@@ -132,6 +140,107 @@ export function instabilityOverlaps(
     if (before && after && before.step !== after.step) rows.push(row(run, before, run, after, scope, 'instability', settings));
   }
   return rows;
+}
+
+/** A run of the window test: its τ schedule, seed and peak η, and training's checkpoint list (with the reasons). */
+export interface WindowRun extends ShiftRun {
+  eta: number;
+  seed: number;
+  checkpoints: readonly CheckpointEntry[];
+}
+
+/**
+ * The primary shift test (docs/architecture.md, "Landscape shift"): per instability of training's event
+ * checkpoints, the overlap across it (event-before → event-after, L steps) against the overlap across the
+ * L-step quiet window just before it (quiet-start → event-before). The windows are the drop families' pairing
+ * rule (planSwitchPoints), fixed before any overlap is seen; `eigenspaces` are the full Hessian's, including the
+ * replayed quiet-window starts. A paired window whose vectors are missing is skipped with that reason.
+ */
+export function windowComparisons(
+  run: WindowRun,
+  eigenspaces: readonly CheckpointEigenspace[],
+  windows: SwitchPlanOptions,
+  settings: ShiftSettings,
+): { windows: TableRow<'shift_windows'>[]; overlaps: OverlapRow[] } {
+  const plan = planSwitchPoints(run.checkpoints, windows);
+  const at = new Map(eigenspaces.map((e) => [e.step, e]));
+  const base = { run: run.slug, eta: run.eta, seed: run.seed, m: settings.m };
+  const empty = { quiet_start: null, before: null, after: null, overlap_instability: null, overlap_quiet: null, cos_rms_instability: null, cos_rms_quiet: null, well_defined: null };
+  const rows: TableRow<'shift_windows'>[] = plan.skipped.map((s) => ({ ...base, ...empty, instability: s.instability, status: 'skipped', reason: s.reason }));
+  const overlaps: OverlapRow[] = [];
+  for (const instability of plan.paired) {
+    const step = (kind: string) => plan.points.find((p) => p.instability === instability && p.kind === kind)!.step;
+    const [quiet, before, after] = [step('quiet-start'), step('before-instability'), step('after-instability')];
+    const [q, b, a] = [at.get(quiet), at.get(before), at.get(after)];
+    if (!q || !b || !a) {
+      const missing = [[quiet, q], [before, b], [after, a]].filter(([, e]) => !e).map(([s]) => s);
+      rows.push({ ...base, ...empty, instability, status: 'skipped', reason: `no stored eigenvectors at step(s) ${missing.join(', ')}`, quiet_start: quiet, before, after });
+      continue;
+    }
+    const across = row(run, b, run, a, 'full', 'window-instability', settings);
+    const calm = row(run, q, run, b, 'full', 'window-quiet', settings);
+    overlaps.push(across, calm);
+    rows.push({
+      ...base, instability, status: 'paired', reason: '', quiet_start: quiet, before, after,
+      overlap_instability: across.overlap, overlap_quiet: calm.overlap, cos_rms_instability: across.cos_rms_angle, cos_rms_quiet: calm.cos_rms_angle,
+      well_defined: across.well_defined && calm.well_defined,
+    });
+  }
+  rows.sort((x, y) => x.instability - y.instability);
+  return { windows: rows, overlaps };
+}
+
+/** A run of the matched-time comparison: the last step it reached and whether it diverged there. */
+export interface MatchedTimeRun extends ShiftRun {
+  eta: number;
+  seed: number;
+  steps: number;
+  diverged: boolean;
+}
+
+/**
+ * Each τ of the grid: the run's first step with τ_t ≥ τ against the baseline's (both exceed τ by less than one
+ * step's η), full Hessian, fixed m; not-run with the reason where either run ends (or diverged) before τ, or
+ * has no stored vectors there. τ = 0 is no comparison (both start from θ_0: overlap 1 by construction).
+ */
+export function matchedTimeComparisons(
+  run: MatchedTimeRun,
+  baseline: MatchedTimeRun,
+  eigenspaces: readonly CheckpointEigenspace[],
+  baselineEigenspaces: readonly CheckpointEigenspace[],
+  taus: readonly number[],
+  settings: ShiftSettings,
+): { rows: TableRow<'matched_time'>[]; overlaps: OverlapRow[] } {
+  const own = new Map(eigenspaces.map((e) => [e.step, e]));
+  const theirs = new Map(baselineEigenspaces.map((e) => [e.step, e]));
+  // A diverged run's last recorded step is the non-finite one: its usable steps end before it.
+  const lastStep = (r: MatchedTimeRun) => (r.diverged ? r.steps - 1 : r.steps);
+  const rows: TableRow<'matched_time'>[] = [];
+  const overlaps: OverlapRow[] = [];
+  for (const tau of [...taus].sort((a, b) => a - b)) {
+    const base = { run: run.slug, baseline: baseline.slug, eta: run.eta, seed: run.seed, tau, m: settings.m };
+    const notRun = (reason: string, step: number | null = null, baselineStep: number | null = null): TableRow<'matched_time'> => ({
+      ...base, status: 'not-run', reason, step, baseline_step: baselineStep, tau_run: null, tau_baseline: null, overlap: null, cos_rms_angle: null, well_defined: null,
+    });
+    if (!(tau > 0)) {
+      rows.push(notRun('τ = 0 is θ_0 for both runs (overlap 1 by construction)'));
+      continue;
+    }
+    const step = firstStepAtTime(run.schedule, tau, lastStep(run));
+    const baselineStep = firstStepAtTime(baseline.schedule, tau, lastStep(baseline));
+    const ends = (r: MatchedTimeRun) => `${r.slug} ${r.diverged ? 'diverged at' : 'ends at'} step ${r.steps} (τ = ${cumulativeLearningRate(r.schedule, lastStep(r)).toPrecision(4)})`;
+    if (step === null) rows.push(notRun(`beyond the run: ${ends(run)}`));
+    else if (baselineStep === null) rows.push(notRun(`beyond the baseline: ${ends(baseline)}`, step));
+    else if (!own.has(step) || !theirs.has(baselineStep)) {
+      const which = !own.has(step) ? `${run.slug} step ${step}` : `${baseline.slug} step ${baselineStep}`;
+      rows.push(notRun(`no stored eigenvectors at ${which} (a light checkpoint at each grid τ comes from config matchedTime)`, step, baselineStep));
+    } else {
+      const o = row(run, own.get(step)!, baseline, theirs.get(baselineStep)!, 'full', 'matched-time', settings);
+      overlaps.push(o);
+      rows.push({ ...base, status: 'ok', reason: '', step, baseline_step: baselineStep, tau_run: o.tau_a, tau_baseline: o.tau_b, overlap: o.overlap, cos_rms_angle: o.cos_rms_angle, well_defined: o.well_defined });
+    }
+  }
+  return { rows, overlaps };
 }
 
 /** cos(θ_t − θ_0, θ^base_t − θ_0) at each step both runs have θ for (same θ_0: same init seed). */

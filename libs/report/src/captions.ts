@@ -78,6 +78,24 @@ export const INSTABILITY_OVERLAP_CAPTION =
   'Each segment spans the two checkpoints at the height of their overlap, coloured by the run’s η. Near 1, the sharp directions came through the instability unchanged; low, the instability moved the run to where other directions are sharp. ' +
   SELECT_HINT;
 
+export function windowTestCaption(metric: 'overlap' | 'cos-rms'): string {
+  const what = metric === 'overlap' ? 'the overlap s = ‖U_aᵀU_b‖²_F / m' : 'the cosine of the root-mean-square principal angle, cos(√(Σθᵢ²/m))';
+  return (
+    `The primary landscape-shift test, ${what} between top-m eigenspaces (fixed m, full Hessian). One dot per instability of training’s event checkpoints: across the instability (the loss minimum before it → loss back under that level, L steps) on the y axis, across the L-step quiet window just before it on the x axis, paired by a rule fixed in advance (the quiet window must end where the instability starts and begin after the previous one ended). ` +
+    'Both windows are equally long at the same η in the same run, so drift and steady turning enter both alike; dots below the dashed diagonal are instabilities that turned the sharp directions more than quiet training did. The claim takes the per-seed mean of the difference, with a t-interval over seeds. ' +
+    SELECT_HINT
+  );
+}
+
+export function matchedTimeCaption(metric: 'overlap' | 'cos-rms'): string {
+  const what = metric === 'overlap' ? 'overlap s' : 'cos of the RMS principal angle';
+  return (
+    `The ${what} between each run’s top-m eigenspace and its baseline’s (config matchedTime: each seed’s run at the baseline η, extended to the τ horizon) at matched cumulative learning rate τ = Σ η_s — the gradient-flow time — rather than at the same step, where a run at 2η is already twice as far along a stable path. ` +
+    'One line per run coloured by η, at the grid τ each run reaches (the first step with τ_t ≥ τ on both sides). The secondary claim compares the slope of this value against η above the instability onset with the slope below it. ' +
+    SELECT_HINT
+  );
+}
+
 export const DISPLACEMENT_CAPTION =
   'The cosine between each run’s displacement from the shared initialisation, θ_t − θ_0, and the baseline run’s displacement at the same step, against step, one line per run coloured by η. ' +
   '1 means the run has moved in the same direction as the baseline; lower values mean the large learning rate sent it elsewhere in parameter space. Gaps are steps where a displacement is still zero. ' +
@@ -113,5 +131,19 @@ export function coolingCaption(run: string, instability: number | null, eta: num
     `Run ${run}${eta === null ? '' : ` (η = ${formatNumber(eta)})`}, instability ${formatNumber(instability)}, steps ${formatNumber(start)}–${formatNumber(end)}, replayed step by step: ` +
     'the loss (log scale; red band heating, blue band cooling); the top four Hessian eigenvalues (λ₁ darkest) against the stability threshold 2/η (dashed), orange rings where λ₁’s gap closed and S is a cluster trace; ' +
     '∇S·∇L at every step (blue above 0: S falls along −∇L; red below); and the change of S since the start, measured (solid) and predicted to first order by −η Σ∇S·∇L (dashed). Hover a mark for its values.'
+  );
+}
+
+/** The cyclic study's figure (open question 3), with the study's settings as the `cyclic` rows record them. */
+export function cyclicCaption(rows: readonly { role: string; ratio: number | null; cycle_tau: number; cycles: number; from_cycle: number; m: number; matched_loss: number; eta_high: number; period: number | null }[]): string {
+  const first = rows[0];
+  if (!first) return 'The cyclic study (open question 3) appears here when the experiment has one (analysis.cyclic).';
+  const cyclic = rows.filter((r) => r.role === 'cyclic' && r.ratio !== null && r.period !== null);
+  const periods = [...new Map(cyclic.map((r) => [r.ratio, r.period])).entries()].sort((a, b) => a[0]! - b[0]!);
+  return (
+    `The ratio η_hi/η_lo of a triangular cyclic learning rate at η_hi = ${formatNumber(first.eta_high)} (η_lo at the start of each cycle, η_hi half way; ratio 1 is the constant η_hi run), one panel per metric, one dot per run (seeds side by side, coloured by seed), the black line the mean over seeds; the dashed rule is the constant-η baseline of the matched-time comparison. ` +
+    `Every period spans the same gradient-flow time τ = Σ η_s = ${formatNumber(first.cycle_tau)}${periods.length ? ` (${periods.map(([r, p]) => `${p} steps at ratio ${formatNumber(r)}`).join(', ')})` : ''}, so cycle k ends at τ = ${formatNumber(first.cycle_tau)}·k in every run and the runs are compared at matched τ, not at matched steps (the mean η differs by ratio). ` +
+    `Means over cycles ${first.from_cycle}–${first.cycles} (the first starts at θ_0): (a) 1 − s, with s = ‖U_aᵀU_b‖²_F/m the overlap of the full Hessian's top-${first.m} eigenspaces at a cycle's two ends, where η is back at η_lo — how far the landscape's orientation moves per cycle; (b) s against the baseline at the same τ — how far the run has left the gradient-flow path; (c) instabilities (loss spikes with λmax above 2/η_t) per cycle. ` +
+    `(d) λmax at the first step with training loss ≤ L* = ${formatNumber(first.matched_loss)} (the power estimate); it is bounded by 2/η_t at that step, so it also says where in the cycle L* was met; (e) the test loss at the first test evaluation with training loss ≤ L*. Hover a dot for its run and value.`
   );
 }

@@ -29,6 +29,7 @@ export { bottomEigenvalueFigure, bottomRatioFigure, densityFigure, effectiveFigu
 export { overlapHeatmapFigure, baselineOverlapFigure, instabilityOverlapFigure, displacementFigure } from './shift.ts';
 export { dropFamilyNames, flatteningFigure, flatteningSection, flatteningStatement } from './flattening.ts';
 export { coolingFigure, coolingInstabilityTable, phaseSummaries, phaseSummaryTable } from './cooling.ts';
+export { cyclicFigure, cyclicFinding, cyclicSection, cyclicTable, CYCLIC_METRIC_LABELS, type CyclicRow, type CyclicTrendsRow } from './cyclic.ts';
 export { perturbationHeatmapFigure } from './perturbations.ts';
 export { instabilityTable, powerCheckTable } from './instabilities.ts';
 export { alongRunFigure, instabilityDetailFigure, longHorizonFigure, sensitivityFigure } from './instability-figures.ts';

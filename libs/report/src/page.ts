@@ -2,6 +2,7 @@
 import {
   baselineOverlapCaption,
   coolingCaption,
+  cyclicCaption,
   COOLING_PHASE_NOTE,
   COOLING_PREDICTION,
   COOLING_TABLE_NOTE,
@@ -14,11 +15,14 @@ import {
   klayerErrorCaption,
   outlierCountCaption,
   overlapHeatmapCaption,
+  matchedTimeCaption,
+  windowTestCaption,
   perturbationCaption,
   TRACE_CAPTION,
 } from './captions.ts';
 import { edgeOfStabilityFigure, klayerFigure, lossFigure, scopeLabel, spectrumFigure } from './figures.ts';
 import { coolingFigure, coolingInstabilityTable, phaseSummaryTable } from './cooling.ts';
+import { cyclicSection, type CyclicRow, type CyclicTrendsRow } from './cyclic.ts';
 import { flatteningSection } from './flattening.ts';
 import { escapeHtml, formatNumber, formatSeconds, html, raw } from './html.ts';
 import { alongRunSection, instabilitiesSection, longHorizonSection, sharpnessSection } from './instability-sections.ts';
@@ -39,6 +43,8 @@ import type {
   KlayerRow,
   LongHorizonRow,
   OverlapsRow,
+  MatchedTimeRow,
+  ShiftWindowsRow,
   PerturbationsRow,
   PowerCheckRow,
   RunsRow,
@@ -47,6 +53,7 @@ import type {
   TraceRow,
 } from './rows.ts';
 import { baselineOverlapFigure, baselineRunOf, displacementFigure, instabilityOverlapFigure, overlapHeatmapFigure } from './shift.ts';
+import { matchedTimeFigure, windowTestFigure } from './shift-tests.ts';
 import { bottomEigenvalueFigure, bottomRatioFigure, densityFigure, effectiveFigure, effectiveFullFigure, klayerErrorFigure, outlierCountFigure, traceFigure } from './spectral.ts';
 
 export interface ExperimentPageInput {
@@ -72,6 +79,9 @@ export interface ExperimentPageInput {
   density?: DensityRow[];
   trace?: TraceRow[];
   overlaps?: OverlapsRow[];
+  /** The shift tests: the window test (primary) and the matched-time comparisons (shift-tests.ts). */
+  shiftWindows?: ShiftWindowsRow[];
+  matchedTime?: MatchedTimeRow[];
   displacement?: DisplacementRow[];
   flattening?: FlatteningRow[];
   dropFamilies?: DropFamiliesRow[];
@@ -81,6 +91,9 @@ export interface ExperimentPageInput {
   /** The cooling diagnostics (open question 2): the section is shown where instabilities were selected. */
   cooling?: CoolingRow[];
   coolingInstabilities?: CoolingInstabilityRow[];
+  /** The cyclic study (open question 3, cyclic.ts): the section is shown where the `cyclic` table has rows. */
+  cyclic?: CyclicRow[];
+  cyclicTrends?: CyclicTrendsRow[];
   /** Number of classes C of a classification experiment, shown beside the outlier count m. */
   classes?: number;
   /** Sections added by later analyses; `html` is trusted markup (use `renderFigure` for a figure with its caption). */
@@ -109,7 +122,7 @@ export function renderFigure(figureHtml: string, caption: string, attributes: Re
 
 /** Ids of the page's own sections (and of its controls), reserved whether or not a section is shown. */
 const RESERVED_IDS = new Set([
-  'loss', 'sharpness', 'eos', 'instabilities', 'sensitivity', 'power-check', 'along-run', 'long-horizon', 'spectra', 'bottom', 'effective', 'klayer', 'flattening', 'shift', 'perturbations', 'cooling',
+  'loss', 'sharpness', 'eos', 'instabilities', 'sensitivity', 'power-check', 'along-run', 'long-horizon', 'spectra', 'bottom', 'effective', 'klayer', 'flattening', 'shift', 'perturbations', 'cooling', 'cyclic',
   'runs', 'checks', 'downloads', 'provenance', 'lrs-run-control', 'lrs-run-select',
 ]);
 
@@ -143,9 +156,10 @@ export function renderExperimentPage(input: ExperimentPageInput): string {
     ...optional('along-run', 'Along-run flattening: the worst-case sharpness of each instability', alongRunSection(instabilityInput, renderFigure)),
     ...optional('long-horizon', 'Long horizon (open question 1): does the worst-case sharpness keep falling?', longHorizonSection(instabilityInput, renderFigure)),
     ...optional('flattening', 'Delayed drops: landscape flattening', flatteningSection(input.flattening ?? [], input.dropFamilies ?? [], input.runs, renderFigure, FLATTENING_CAPTION)),
-    ...optional('shift', 'Landscape shift', shiftSection(input.overlaps ?? [], input.displacement ?? [], runs)),
+    ...optional('shift', 'Landscape shift', shiftSection(input.overlaps ?? [], input.displacement ?? [], runs, input.shiftWindows ?? [], input.matchedTime ?? [])),
     ...optional('perturbations', 'Output-space role of the top directions', perturbationSection(input.perturbations ?? [], runs, input.classes)),
     ...optional('cooling', 'The cooling phase: self-stabilisation', coolingSection(input.cooling ?? [], input.coolingInstabilities ?? [], runs, input.claims)),
+    ...optional('cyclic', 'Cyclic learning rates (open question 3): the ratio η_hi/η_lo', cyclicSection(input.cyclic ?? [], input.cyclicTrends ?? [], renderFigure, cyclicCaption(input.cyclic ?? []))),
     ...(input.extraSections ?? []),
   ];
   const tail = [
@@ -317,9 +331,17 @@ export function heatmapRuns(overlaps: OverlapsRow[], runs: RunsRow[]): { run: st
   return chosen;
 }
 
-function shiftSection(overlaps: OverlapsRow[], displacement: DisplacementRow[], runs: RunsRow[]): string | null {
+function shiftSection(overlaps: OverlapsRow[], displacement: DisplacementRow[], runs: RunsRow[], windows: ShiftWindowsRow[], matched: MatchedTimeRow[]): string | null {
   const of = (kind: OverlapsRow['kind']) => overlaps.filter((r) => r.kind === kind && r.scope === 'full');
   const parts: string[] = [];
+  const metrics = ['overlap', 'cos-rms'] as const;
+  if (windows.some((w) => w.status === 'paired')) {
+    const figures = metrics.map((metric) => renderFigure(windowTestFigure(windows, runs, metric), windowTestCaption(metric)));
+    parts.push(`<h3>Instability against quiet window (the primary test)</h3><div class="lrs-grid">${figures.join('')}</div>`);
+  }
+  if (matched.some((r) => r.status === 'ok')) {
+    parts.push(`<h3>Against the baseline at matched τ</h3>${metrics.map((metric) => renderFigure(matchedTimeFigure(matched, runs, metric), matchedTimeCaption(metric))).join('')}`);
+  }
   const maps = heatmapRuns(overlaps, runs);
   if (maps.length) {
     const figures = maps.map(({ run, which }) => {
@@ -329,7 +351,7 @@ function shiftSection(overlaps: OverlapsRow[], displacement: DisplacementRow[], 
     parts.push(`<h3>Along a run: step × step overlap</h3><div class="lrs-grid">${figures.join('')}</div>`);
   }
   if (of('baseline').some((r) => r.run_a !== r.run_b)) {
-    parts.push(`<h3>Against the baseline run</h3>${renderFigure(baselineOverlapFigure(overlaps, runs), baselineOverlapCaption(baselineRunOf(overlaps)))}`);
+    parts.push(`<h3>Against the baseline run at the same step (secondary: not matched in τ)</h3>${renderFigure(baselineOverlapFigure(overlaps, runs), baselineOverlapCaption(baselineRunOf(overlaps)))}`);
   }
   if (of('instability').length) {
     parts.push(`<h3>Across instabilities</h3>${renderFigure(instabilityOverlapFigure(overlaps, runs), INSTABILITY_OVERLAP_CAPTION)}`);

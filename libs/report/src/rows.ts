@@ -26,6 +26,10 @@ export type PowerCheckRow = TableRow<'power_check'>;
 export type LongHorizonRow = TableRow<'long_horizon'>;
 /** Overlap of two top-m eigenspaces (`overlaps` table); `kind` says which pair it is. */
 export type OverlapsRow = TableRow<'overlaps'>;
+/** The window test of one instability: the turn across it and across the quiet window before it (`shift_windows` table). */
+export type ShiftWindowsRow = TableRow<'shift_windows'>;
+/** One run against its baseline at one grid τ of matched cumulative learning rate (`matched_time` table). */
+export type MatchedTimeRow = TableRow<'matched_time'>;
 /** cos(θ_t − θ_0, θ^base_t − θ_0) at one step (`displacement` table). */
 export type DisplacementRow = TableRow<'displacement'>;
 /** One continuation of a drop family (`flattening` table): λmax at matched loss after a drop at t_switch. */

@@ -10,7 +10,7 @@ function run(name: string, eta: number): RunsRow {
 const runs = [run('base', 0.01), run('a', 0.1), run('b', 0.3)];
 
 function overlap(kind: OverlapsRow['kind'], runA: string, a: number, runB: string, b: number, value: number, scope = 'full'): OverlapsRow {
-  return { run_a: runA, step_a: a, run_b: runB, step_b: b, scope, m: 2, overlap: value, min_cos_angle: value / 2, cos_rms_angle: value / 1.5, gap_a: 3, gap_b: 3, well_defined: true, kind };
+  return { run_a: runA, step_a: a, run_b: runB, step_b: b, scope, m: 2, overlap: value, min_cos_angle: value / 2, cos_rms_angle: value / 1.5, gap_a: 3, gap_b: 3, well_defined: true, kind, tau_a: a * 0.1, tau_b: b * 0.1 };
 }
 
 describe('overlapHeatmapFigure', () => {

@@ -82,6 +82,29 @@ describe('trainFullBatchGD', () => {
     expect(result.checkpoints).toHaveLength(4);
   });
 
+  it('light checkpoints: θ at the listed steps; an event-before found later at a light step takes it over (same θ)', async () => {
+    // The spike of the test above: the minimum before it is step 10, which is also a light step.
+    const losses = [10, 9, 8, 7, 6, 5, 4, 3.5, 3, 2.8, 2.7, 5, 6, 4, 3, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1];
+    const saved: [number, string][] = [];
+    const result = await trainFullBatchGD({
+      ...base(scripted(losses), 0.1, 20),
+      checkpointEvery: 100,
+      lightCheckpointSteps: [5, 10, 16, 20, 25],
+      eventCheckpoints: { detector: { kind: 'relative', threshold: 0.1 }, maxCount: 5 },
+      onCheckpoint: (step, _theta, reason) => void saved.push([step, reason]),
+    });
+    expect(result.checkpoints).toEqual([
+      { step: 0, reason: 'cadence' },
+      { step: 5, reason: 'light' },
+      { step: 10, reason: 'event-before' },
+      { step: 15, reason: 'event-after' },
+      { step: 16, reason: 'light' },
+      { step: 20, reason: 'final' },
+    ]);
+    // Step 10 was written as light, then rewritten as the event (the file's metadata says event-before).
+    expect(saved.filter(([step]) => step === 10)).toEqual([[10, 'light'], [10, 'event-before']]);
+  });
+
   it('the absolute detector counts a rise in loss units: a large relative rise on a tiny loss is no event, a 0.2 rise is', async () => {
     // 1e-3 → 3e-3 is +200% (relative 0.1 would fire at step 5) but only +0.002 in loss units; 0.9 → 1.2 at steps 11–12 is +0.3.
     const losses = [2, 1.5, 1, 0.5, 1e-3, 3e-3, 9e-4, 0.9, 0.85, 0.8, 0.9, 1.1, 1.2, 0.7, 0.6, 0.5];

@@ -39,8 +39,12 @@ export interface StepRecord {
   sharpnessCheck: number | null;
 }
 
-/** requested: a step the caller listed (checkpointSteps); final: the step the run stopped at (not after divergence). */
-export const CHECKPOINT_REASONS = ['cadence', 'requested', 'event-before', 'event-after', 'final'] as const;
+/**
+ * requested: a step the caller listed (checkpointSteps); final: the step the run stopped at (not after divergence);
+ * light: a step of lightCheckpointSteps, analysed downstream by its top eigenvectors only (docs/architecture.md,
+ * "Light checkpoints"). Any other reason at the same step wins over light.
+ */
+export const CHECKPOINT_REASONS = ['cadence', 'requested', 'event-before', 'event-after', 'final', 'light'] as const;
 export type CheckpointReason = (typeof CHECKPOINT_REASONS)[number];
 
 export interface CheckpointEntry {
@@ -111,6 +115,8 @@ export interface TrainSettings {
   checkpointEvery: number;
   /** Steps to checkpoint besides the cadence, the events and the final step (ones past the stop are skipped). */
   checkpointSteps?: readonly number[];
+  /** Light checkpoints (reason light): θ only, for the dense shift analysis; any other reason at a step wins. */
+  lightCheckpointSteps?: readonly number[];
   eventCheckpoints: EventCheckpointOptions | null;
   /** Loss above divergenceFactor × the first step's loss, or non-finite, ends the run as diverged. */
   divergenceFactor: number;
@@ -175,10 +181,14 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
   const events: EventState = resume ? { ...resume.events } : freshEventState();
   let referenceLoss: number | null = records.length ? records[0].loss : null;
   const requested = new Set(options.checkpointSteps ?? []);
+  const light = new Set(options.lightCheckpointSteps ?? []);
 
   const saveCheckpoint = async (step: number, params: Float32Array, reason: CheckpointReason, loss: number) => {
-    if (checkpoints.some((c) => c.step === step)) return;
-    checkpoints.push({ step, reason });
+    const index = checkpoints.findIndex((c) => c.step === step);
+    // An event-before is found after its step; if that step was saved as light, it becomes the event (same θ).
+    if (index >= 0 && !(checkpoints[index].reason === 'light' && reason !== 'light')) return;
+    if (index >= 0) checkpoints[index] = { step, reason };
+    else checkpoints.push({ step, reason });
     await options.onCheckpoint?.(step, params, reason, loss);
   };
 
@@ -266,6 +276,7 @@ export async function trainFullBatchGD(options: TrainOptions): Promise<TrainResu
     if (last) await saveCheckpoint(step, theta, 'final', loss);
     else if (cadence) await saveCheckpoint(step, theta, 'cadence', loss);
     else if (requested.has(step)) await saveCheckpoint(step, theta, 'requested', loss);
+    else if (light.has(step)) await saveCheckpoint(step, theta, 'light', loss);
     options.onProgress?.({ step, cap, loss, lr, sharpness: record.sharpness });
     if (last) {
       const stoppedBy: StopReason = converged ? 'converged' : options.stop.kind === 'steps' ? 'steps' : 'capped';

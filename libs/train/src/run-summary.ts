@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomically } from '@lrscape/artifacts';
-import type { Activation, LossKind, ModelSpec, ParameterSlot, Pooling } from '@lrscape/engine';
+import type { Activation, AttentionReadout, LossKind, ModelSpec, ParameterSlot, Pooling } from '@lrscape/engine';
 import { z } from 'zod';
 import { CHECKPOINT_REASONS } from './gradient-descent';
 import { parseWith, readJsonFile } from './json-file';
@@ -20,8 +20,9 @@ const nonNegativeInt = z.number().int().nonnegative();
 const activation = z.enum(['tanh', 'relu', 'gelu', 'linear'] as const satisfies readonly Activation[]);
 const loss = z.enum(['mse', 'cross_entropy'] as const satisfies readonly LossKind[]);
 const pooling = z.enum(['avg', 'max', 'none'] as const satisfies readonly Pooling[]);
+const readout = z.enum(['first', 'mean'] as const satisfies readonly AttentionReadout[]);
 
-/** The engine's ModelSpec (MLP without or with kind 'mlp', or CNN). */
+/** The engine's ModelSpec (MLP without or with kind 'mlp', CNN, or attention model). */
 export const modelSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('mlp').optional(), inputDim: count, hidden: z.array(count), outputDim: count, activation, loss }).strict(),
   z
@@ -31,6 +32,21 @@ export const modelSpecSchema = z.discriminatedUnion('kind', [
       inputLayout: z.enum(['hwc', 'chw']).optional(),
       conv: z.array(z.object({ filters: count, kernelSize: count, stride: z.literal(1).optional(), padding: z.enum(['same', 'valid']).optional() }).strict()),
       pool: pooling,
+      dense: z.array(count),
+      outputDim: count,
+      activation,
+      loss,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('attention'),
+      sequenceLength: count,
+      vocabulary: count,
+      width: count,
+      heads: count,
+      blocks: nonNegativeInt,
+      readout,
       dense: z.array(count),
       outputDim: count,
       activation,

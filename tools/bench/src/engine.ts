@@ -14,9 +14,13 @@
  * and the HVP direction are written once to a temporary folder that every child and the Python side read, so
  * all compute the same quantities, and their results are checked against each other.
  *
+ * Then the attention model (issue 12): its exact HVP (the hand-written R-operator) against its gradient on the
+ * default engine, as a ratio — the seq-attention experiment's model and training set, and a wider, deeper one.
+ *
  *   tsx tools/bench/src/engine.ts            # the whole bench (what `nx run bench:engine` runs)
  *   tsx tools/bench/src/engine.ts --worker <auto|default|backend> <dir> <tag>
  *   tsx tools/bench/src/engine.ts --memory <auto|default|backend>
+ *   tsx tools/bench/src/engine.ts --attention <auto|default|backend>
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +28,9 @@ import { fileURLToPath } from 'node:url';
 import {
   engineLabel,
   initMlpParameters,
+  initModelParameters,
+  ModelObjective,
+  type AttentionSpec,
   kernelStatus,
   mlpLayout,
   MlpObjective,
@@ -32,6 +39,7 @@ import {
   type BackendName,
   type KernelStatus,
 } from '@lrscape/engine';
+import { createRng } from '@lrscape/linalg';
 import {
   BATCH_ROWS,
   CASES,
@@ -237,6 +245,79 @@ async function memoryWorker(requested: string): Promise<void> {
   } satisfies MemoryResult);
 }
 
+// ---------------------------------------------------------------- child: the attention model's HVP against its gradient
+
+/** The seq-attention experiment's model on its 320 training sequences, and a wider, deeper one on more. */
+const ATTENTION_CASES: readonly { name: string; n: number; spec: AttentionSpec }[] = [
+  {
+    name: 'seq-attention',
+    n: 320,
+    spec: { kind: 'attention', sequenceLength: 12, vocabulary: 8, width: 16, heads: 1, blocks: 1, readout: 'first', dense: [], outputDim: 2, activation: 'tanh', loss: 'mse' },
+  },
+  {
+    name: '2 blocks × 4 heads, d = 32',
+    n: 1024,
+    spec: { kind: 'attention', sequenceLength: 16, vocabulary: 16, width: 32, heads: 4, blocks: 2, readout: 'mean', dense: [32], outputDim: 4, activation: 'tanh', loss: 'cross_entropy' },
+  },
+];
+
+interface AttentionTiming {
+  name: string;
+  n: number;
+  parameters: number;
+  grad_ms: number;
+  curvature_ms: number;
+  hvp_ms: number;
+  hvp_over_grad: number;
+}
+
+interface AttentionResult {
+  available: boolean;
+  reason?: string;
+  label?: string;
+  repeats?: number;
+  cases?: AttentionTiming[];
+}
+
+async function attentionWorker(requested: string): Promise<void> {
+  let backend: BackendName;
+  try {
+    backend = await select(requested);
+  } catch (error) {
+    printResult({ available: false, reason: error instanceof Error ? error.message.split('\n')[0] : String(error) } satisfies AttentionResult);
+    return;
+  }
+  const { repeats, warmups } = repeatsFor(backend);
+  const cases: AttentionTiming[] = [];
+  for (const { name, n, spec } of ATTENTION_CASES) {
+    const rng = createRng(DATA_SEED);
+    const x = Float32Array.from({ length: n * spec.sequenceLength }, () => rng.int(spec.vocabulary));
+    const labels = Int32Array.from({ length: n }, () => rng.int(spec.outputDim));
+    const y = new Float32Array(n * spec.outputDim);
+    labels.forEach((c, row) => (y[row * spec.outputDim + c] = 1));
+    const objective = new ModelObjective(spec, { x, y, n, labels });
+    const theta = initModelParameters(spec, INIT_SEED);
+    const v = randomDirection(theta.length, 7);
+    try {
+      const timed = async (fn: () => Promise<unknown>) => {
+        for (let i = 0; i < warmups; i++) await fn();
+        const times: number[] = [];
+        for (let i = 0; i < repeats; i++) times.push(await timeIt(fn));
+        return median(times);
+      };
+      const grad = await timed(() => objective.lossAndGradient(theta));
+      const curvature = await timed(async () => (await objective.curvatureAt(theta)).dispose());
+      const state = await objective.curvatureAt(theta);
+      const hvp = await timed(() => state.hvp(v));
+      state.dispose();
+      cases.push({ name, n, parameters: theta.length, grad_ms: grad, curvature_ms: curvature, hvp_ms: hvp, hvp_over_grad: hvp / grad });
+    } finally {
+      objective.dispose();
+    }
+  }
+  printResult({ available: true, label: engineLabel() ?? backend, repeats, cases } satisfies AttentionResult);
+}
+
 // ---------------------------------------------------------------- parent: run everything, print
 
 /** One of our engine runs: which engine, in which environment, its result and where its outputs are. */
@@ -320,6 +401,10 @@ async function main(): Promise<void> {
             ...passEnv(pass),
             OMP_NUM_THREADS: String(threads),
             MKL_NUM_THREADS: String(threads),
+            // Debian's torch runs its matrix products on the pthread OpenBLAS, whose threads torch.set_num_threads
+            // does not reach (measured: 2 BLAS threads under set_num_threads(1)); without this, "PyTorch ×1" ran
+            // its products on both cores.
+            OPENBLAS_NUM_THREADS: String(threads),
             PYTHONDONTWRITEBYTECODE: '1',
           });
           if (r.result !== null) torchRuns.push({ pass, threads, result: r.result });
@@ -331,13 +416,16 @@ async function main(): Promise<void> {
     console.log(`\n[3/3] memory case: full-batch gradient, ${MEMORY_ROWS} × 784 inputs, chunks of ${MEMORY_CHUNK}, on the default engine`);
     const memory = (await runSelf<MemoryResult>(SCRIPT, ['--memory', 'default'])).result;
 
-    report(runs, torchRuns, unavailable, chosen!, memory, dir);
+    console.log('\nattention model: exact HVP (R-operator) against the gradient, on the default engine');
+    const attention = (await runSelf<AttentionResult>(SCRIPT, ['--attention', 'default'])).result;
+
+    report(runs, torchRuns, unavailable, chosen!, memory, attention, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function report(runs: EngineRun[], torchRuns: TorchRun[], unavailable: string[], chosen: BackendName, memory: MemoryResult | null, dir: string): void {
+function report(runs: EngineRun[], torchRuns: TorchRun[], unavailable: string[], chosen: BackendName, memory: MemoryResult | null, attention: AttentionResult | null, dir: string): void {
   const names = CASES.map((c) => c.name);
   const gh = (g?: number, h?: number) => `${fmt(g)} / ${fmt(h)}`;
   const rt = (r: number | null) => (r === null ? '–' : `${r.toFixed(2)}×`);
@@ -434,6 +522,18 @@ function report(runs: EngineRun[], torchRuns: TorchRun[], unavailable: string[],
     console.log(`\nmemory case did not run: ${memory?.reason ?? 'no result'}`);
   }
 
+  if (attention?.available && attention.cases) {
+    console.log(`\nattention model on ${attention.label}, median of ${attention.repeats} (HVP: curvatureAt(θ) once, then hvp)`);
+    console.log(
+      table(
+        ['model', 'sequences', 'P', 'gradient ms', 'curvatureAt ms', 'HVP ms', 'HVP/grad'],
+        attention.cases.map((c) => [c.name, String(c.n), String(c.parameters), fmt(c.grad_ms, 1), fmt(c.curvature_ms, 1), fmt(c.hvp_ms, 1), fmt(c.hvp_over_grad, 2)]),
+      ),
+    );
+  } else {
+    console.log(`\nattention case did not run: ${attention?.reason ?? 'no result'}`);
+  }
+
   // BENCH: ratios (max over the four cases) of each engine run against its PyTorch peer.
   const ratios = (run: EngineRun | undefined) => {
     const peer = run ? peerOf(run) : null;
@@ -492,12 +592,19 @@ function report(runs: EngineRun[], torchRuns: TorchRun[], unavailable: string[],
     memory: memory?.available
       ? { kernels: memory.label, rows: memory.rows, chunk: memory.chunk, ms: Math.round(memory.second_ms ?? NaN), peak_rss_mib: Math.round(memory.peak_rss_mib ?? NaN), under_4gib: underLimit }
       : null,
+    attention: attention?.available
+      ? {
+          kernels: attention.label,
+          hvp_over_grad: round(Math.max(...attention.cases!.map((c) => c.hvp_over_grad)), 2),
+          cases: Object.fromEntries(attention.cases!.map((c) => [c.name, { n: c.n, parameters: c.parameters, ms: [round(c.grad_ms, 1), round(c.hvp_ms, 1)], hvp_over_grad: round(c.hvp_over_grad, 2) }])),
+        }
+      : null,
   };
   console.log(`\nBENCH ${JSON.stringify(bench)}`);
 }
 
 const [mode, arg, dirArg, tagArg] = process.argv.slice(2);
-const run = mode === '--worker' ? () => worker(arg, dirArg, tagArg) : mode === '--memory' ? () => memoryWorker(arg) : main;
+const run = mode === '--worker' ? () => worker(arg, dirArg, tagArg) : mode === '--memory' ? () => memoryWorker(arg) : mode === '--attention' ? () => attentionWorker(arg) : main;
 run().catch((error: unknown) => {
   console.error(`bench:engine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildDataset, CIFAR10_CLASSES, CIFAR10_PIXELS, FMNIST_CLASSES, FMNIST_PIXELS, splitIndices, type DatasetSpec } from '@lrscape/data';
+import { buildDataset, CIFAR10_CHANNELS, CIFAR10_CLASSES, CIFAR10_PIXELS, CIFAR10_SIDE, FMNIST_CLASSES, FMNIST_PIXELS, FMNIST_SIDE, splitIndices, type DatasetSpec } from '@lrscape/data';
 import { modelLayout } from '@lrscape/engine';
 import {
   datasetShape,
@@ -128,6 +128,31 @@ describe('settings the model or the data cannot honour', () => {
     expect(parse({ ...wreg, analysis: { ...(wreg.analysis ?? {}), shift: { m: 5 } } }).config.hessian.storeVectors).toBe(5);
   });
 
+  it('light checkpoints and matched time: topK below m, a cadence longer than the run, a τ listed twice or not positive', () => {
+    refusal({ ...wreg, hessian: { ...wreg.hessian, light: { topK: 1 } } }, 'hessian.light.topK', '1 is below analysis.shift.m = 2');
+    refusal({ ...wreg, hessian: { ...wreg.hessian, light: { topK: 2000 } } }, 'hessian.light.topK', '2000 exceeds the 1153 parameters of the full network');
+    refusal({ ...wreg, training: { ...wreg.training, lightCheckpointEvery: 2001 } }, 'training.lightCheckpointEvery', '2001 exceeds training.steps = 2000');
+    refusal({ ...wreg, matchedTime: { baselineEta: 0.01, taus: [1, 2, 1] } }, 'matchedTime.taus.2', 'τ = 1 is listed twice');
+    refusal({ ...wreg, matchedTime: { baselineEta: 0.01, taus: [0, 2] } }, 'matchedTime.taus.0');
+    // Left out, the light topK is m + 1 (the gap λ_m/λ_{m+1} needs one more), at least 4.
+    expect(parse(wreg).config.hessian.light.topK).toBe(4);
+    expect(parse({ ...wreg, analysis: { shift: { m: 5 } }, hessian: { ...wreg.hessian, storeVectors: 5 } }).config.hessian.light.topK).toBe(6);
+  });
+
+  it('matchedTime extends each seed’s baseline run to the τ horizon (adding it where missing) and puts a light checkpoint at every grid τ', () => {
+    const { runs } = parse(wreg);
+    const horizon = Math.max(...wreg.matchedTime.taus);
+    const baselines = runs.filter((r) => r.eta === wreg.matchedTime.baselineEta);
+    expect(baselines.map((r) => [r.slug, r.steps])).toEqual([['eta-0.01', horizon / 0.01], ['eta-0.01-s1', horizon / 0.01], ['eta-0.01-s2', horizon / 0.01]]);
+    expect(runs.filter((r) => r.eta !== wreg.matchedTime.baselineEta).every((r) => r.steps === wreg.training.steps)).toBe(true);
+    const large = runs.find((r) => r.slug === 'eta-0.1')!;
+    // Light cadence every 50 steps up to training.steps, and τ = 2, 5, 10, … at steps 20, 50, 100, …
+    for (const tau of wreg.matchedTime.taus) expect(large.lightSteps).toContain(Math.round(tau / 0.1));
+    expect(large.lightSteps.filter((t: number) => t % 50 === 0)).toHaveLength(40);
+    // The extended baseline gets no light cadence beyond training.steps: only its τ-grid steps there.
+    expect(baselines[0].lightSteps.filter((t) => t > wreg.training.steps)).toEqual(wreg.matchedTime.taus.map((tau: number) => Math.round(tau / 0.01)).filter((t: number) => t > wreg.training.steps));
+  });
+
   it('hessian.storeVectors above hessian.topK', () => {
     refusal({ ...wreg, hessian: { ...wreg.hessian, storeVectors: 9 } }, 'hessian.storeVectors', '9 exceeds hessian.topK = 8');
   });
@@ -186,6 +211,54 @@ describe('settings the model or the data cannot honour', () => {
     refusal({ ...fmnist, model: cnn }, 'model.inputShape', '[28, 27, 1] holds 756 values, the fmnist inputs have 784');
   });
 
+  describe('a CNN (the shipped fmnist-cnn and variants of it)', () => {
+    const cnnExperiment = shipped('fmnist-cnn');
+    const withModel = (model: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ ...cnnExperiment, ...rest, model: { ...cnnExperiment.model, ...model } });
+    const cifar10 = shipped('cifar10');
+    const cifarCnn = { kind: 'cnn', inputShape: [32, 32, 3], conv: [{ filters: 2, kernelSize: 3 }], dense: [], activation: 'tanh', loss: 'mse' };
+
+    it('counts its layers’ parameters as the engine lays them out', () => {
+      const { config } = parse(cnnExperiment);
+      const layout = modelLayout(modelSpecFor(config.model, { inputDim: 784, outputDim: 10 }));
+      // conv0 3·3·1·4 + 4, conv1 3·3·4·8 + 8, dense0 on the 7·7·8 pooled maps: 392·10 + 10.
+      expect(layout.layers.map((l) => [l.name, l.size])).toEqual([['conv0', 40], ['conv1', 296], ['dense0', 3930]]);
+    });
+
+    it('an input shape other than the images’, even with as many values', () => {
+      refusal(withModel({ inputShape: [14, 56, 1] }), 'model.inputShape', '[14, 56, 1], but the fmnist images are 28×28 with 1 channel: [28, 28, 1]');
+    });
+
+    it('a row layout other than the data’s: CIFAR-10’s rows are channel planes; one-channel images take either', () => {
+      refusal({ ...cifar10, model: cifarCnn }, 'model.inputLayout', 'hwc (the default), but the cifar10 rows hold one plane per channel (CHW): set it to chw');
+      refusal({ ...cifar10, model: { ...cifarCnn, inputLayout: 'hwc' } }, 'model.inputLayout', 'hwc, but the cifar10 rows');
+      expect(parse({ ...cifar10, model: { ...cifarCnn, inputLayout: 'chw' } }).config.model).toMatchObject({ inputLayout: 'chw' });
+      expect(parse(withModel({ inputLayout: 'chw' })).config.model).toMatchObject({ inputLayout: 'chw' });
+    });
+
+    it('a kernel that does not fit its input, or an output too small to pool, naming the layer', () => {
+      // conv1 sees the 14×14 pooled maps of conv0.
+      refusal(withModel({ conv: [{ filters: 4, kernelSize: 3 }, { filters: 8, kernelSize: 15, padding: 'valid' }] }), 'model.conv.1', "a 15×15 'valid' kernel does not fit its 14×14 input");
+      // 28 − 27 + 1 = 2 pools to 1×1; the next layer's 1×1 output cannot be pooled.
+      refusal(withModel({ conv: [{ filters: 2, kernelSize: 27, padding: 'valid' }, { filters: 2, kernelSize: 1 }] }), 'model.conv.1', 'its 1×1 output is too small for 2×2 pooling');
+    });
+
+    it('a 2×2 pool over an odd height or width (it would drop the last row and column), not with pool none', () => {
+      const three = [{ filters: 4, kernelSize: 3 }, { filters: 4, kernelSize: 3 }, { filters: 4, kernelSize: 3 }];
+      // 28 → 14 → 7: the third layer's 7×7 maps do not halve.
+      refusal(withModel({ conv: three }), 'model.pool', 'avg: conv layer 2 (model.conv.2) puts out 7×7 maps, and a 2×2 pool with stride 2 would drop their last row and column');
+      // A 'valid' 3×3 kernel makes 26×26, pooled to 13×13; the next 'same' layer keeps 13×13.
+      refusal(withModel({ conv: [{ filters: 4, kernelSize: 3, padding: 'valid' }, { filters: 4, kernelSize: 3 }], pool: 'max' }), 'model.pool', 'max: conv layer 1 (model.conv.1) puts out 13×13 maps');
+      expect(parse(withModel({ conv: three, pool: 'none' }, { hessian: { ...cnnExperiment.hessian, kLayers: [1] } })).config.model).toMatchObject({ pool: 'none' });
+    });
+
+    it('hessian.topK above the parameters of its last-layer block, and a k beyond its layers', () => {
+      const hessian = (settings: Record<string, unknown>) => ({ ...cnnExperiment, hessian: { ...cnnExperiment.hessian, ...settings } });
+      refusal(hessian({ topK: 3931, maxIterations: 4000 }), 'hessian.topK', '3931 exceeds the 3930 parameters of the last 1 layer (dense0)');
+      refusal(hessian({ topK: 4267, maxIterations: 5000, kLayers: [3] }), 'hessian.topK', '4267 exceeds the 4266 parameters of the full network');
+      refusal(hessian({ kLayers: [1, 4] }), 'hessian.kLayers.1', "k = 4 exceeds the model's 3 layers");
+    });
+  });
+
   it('leaves the scopes of an IDX net’s first layer (input width unknown) to the stage, and checks the rest', () => {
     const idx = { ...valid, dataset: { kind: 'idx', dir: 'data/mnist', classes: 10 }, model: { hidden: [3], activation: 'tanh', loss: 'mse' } };
     // The last layer holds 3·10 + 10 = 40 parameters; the full net's count depends on the image size.
@@ -235,6 +308,12 @@ describe('datasetShape', () => {
     expect([shape.inputDim, shape.outputDim]).toEqual([FMNIST_PIXELS, FMNIST_CLASSES]);
   });
 
+  it('knows the images’ shapes and row layouts as libs/data writes them', () => {
+    expect(datasetShape(config({ kind: 'fmnist', perClass: 3, seed: 3 })).image).toEqual({ shape: [FMNIST_SIDE, FMNIST_SIDE, 1], layout: 'hwc' });
+    expect(datasetShape(config({ kind: 'cifar10', subset: 50 })).image).toEqual({ shape: [CIFAR10_SIDE, CIFAR10_SIDE, CIFAR10_CHANNELS], layout: 'chw' });
+    expect(datasetShape(config({ kind: 'wreg', n: 10, noise: 0.1, seed: 1 })).image).toBeUndefined();
+  });
+
   it('knows CIFAR-10’s widths and bounds its training set only by a subset', () => {
     const shape = datasetShape(config({ kind: 'cifar10', subset: 5000 }));
     expect([shape.inputDim, shape.outputDim, shape.train]).toEqual([CIFAR10_PIXELS, CIFAR10_CLASSES, { size: 5000, exact: false, how: 'dataset.subset = 5000' }]);
@@ -265,6 +344,22 @@ describe('stageSlices', () => {
     expect(sliceHash(taskSlice(events, 'train', events.runs[0]))).not.toBe(sliceHash(taskSlice(a, 'train', a.runs[0])));
     expect(a.config.analysis.instabilities).toEqual({ primary: { kind: 'relative', threshold: 0.1 }, sweep: { relative: [0.05, 0.1, 0.2, 0.5], absolute: [0.02, 0.05, 0.1, 0.2] }, peakFollowsSharpness: false });
     expect([a.config.analysis.longHorizon, a.config.training.eventDetector, a.config.training.sharpnessCheckEvery]).toEqual([null, { kind: 'relative', threshold: 0.1 }, 0]);
+  });
+
+  it('with matchedTime, one more η trains only that η; the τ grid retrains; the window settings rerun hessian and aggregate only', () => {
+    const a = parse(wreg);
+    const more = parse({ ...wreg, grid: { ...wreg.grid, etas: [...wreg.grid.etas, 0.15] } });
+    for (const run of a.runs) expect(sliceHash(taskSlice(more, 'train', more.runs.find((r) => r.slug === run.slug)))).toBe(sliceHash(taskSlice(a, 'train', run)));
+    const taus = parse({ ...wreg, matchedTime: { ...wreg.matchedTime, taus: [...wreg.matchedTime.taus, 3.33] } });
+    expect(sliceHash(taskSlice(taus, 'train', taus.runs[0]))).not.toBe(sliceHash(taskSlice(a, 'train', a.runs[0])));
+    expect(sliceHash(taskSlice(taus, 'aggregate'))).not.toBe(sliceHash(taskSlice(a, 'aggregate')));
+    const windows = parse({ ...wreg, hessian: { ...wreg.hessian, light: { minQuietStep: 200 } } });
+    expect(sliceHash(taskSlice(windows, 'train', windows.runs[0]))).toBe(sliceHash(taskSlice(a, 'train', a.runs[0])));
+    expect(sliceHash(taskSlice(windows, 'hessian', windows.runs[0]))).not.toBe(sliceHash(taskSlice(a, 'hessian', a.runs[0])));
+    expect(sliceHash(taskSlice(windows, 'aggregate'))).not.toBe(sliceHash(taskSlice(a, 'aggregate')));
+    // m within the stored and light vectors: aggregate only.
+    const m = parse({ ...wreg, analysis: { shift: { m: 3 } } });
+    expect(sliceHash(taskSlice(m, 'hessian', m.runs[0]))).toBe(sliceHash(taskSlice(a, 'hessian', a.runs[0])));
   });
 
   it('leaves the tier out of every slice (it decides what enters the graph, not what a task computes)', () => {
@@ -387,4 +482,46 @@ describe('dropFamilies', () => {
     expect(aggregate['slice.continue.main.s0']).toBe(sliceHash(taskSlice(experiment, 'continue', findDropTask(experiment, 'main', 0))));
     expect(aggregate['slice.continue.main.s2']).toBe(stageProvenance(experiment, 'continue', task)['slice.continue.main.s2']);
   });
+});
+
+describe('analysis.cyclic (open question 3)', () => {
+  // Periods spanning τ = 0.75: 0.05 → 0.1 (mean 0.075) in 10 steps, 0.025 → 0.1 (mean 0.0625) in 12; two cycles
+  // each. The constant 0.1 (ratio 1) reaches τ = 1.5 at step 15.
+  const r2 = { schedule: { kind: 'cyclic', etaLow: 0.05, etaHigh: 0.1, period: 10 }, steps: 20 };
+  const r4 = { schedule: { kind: 'cyclic', etaLow: 0.025, etaHigh: 0.1, period: 12 }, steps: 24 };
+  const study = { etaHigh: 0.1, ratios: [1, 2, 4], cycleTau: 0.75, cycles: 2, matchedLoss: 0.05 };
+  const withStudy = (overrides: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+    ...valid, training: { ...valid.training, steps: 20 }, runs: [r2, r4], matchedTime: { baselineEta: 0.01, taus: [0.75, 1.5] }, analysis: { cyclic: { ...study, ...overrides } }, ...extra,
+  });
+  const refusal = (value: unknown, field: string, detail: RegExp) => {
+    const error = errorOf(value);
+    expect(error).toBeInstanceOf(ExperimentConfigError);
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${FILE}: field \`${field}\`: `)).toBe(true);
+    expect(error.message).toMatch(detail);
+  };
+
+  it('accepts a study whose periods span cycleTau, with fromCycle left out as 2; it keys aggregate, not training', () => {
+    const experiment = parse(withStudy());
+    expect(experiment.config.analysis.cyclic).toEqual({ ...study, fromCycle: 2 });
+    expect(parse(valid).config.analysis.cyclic).toBeNull();
+    const other = parse(withStudy({ matchedLoss: 0.04 }));
+    expect(sliceHash(stageSlices(other).aggregate)).not.toBe(sliceHash(stageSlices(experiment).aggregate));
+    for (const run of experiment.runs) expect(sliceHash(taskSlice(other, 'train', other.runs.find((r) => r.slug === run.slug)))).toBe(sliceHash(taskSlice(experiment, 'train', run)));
+  });
+
+  it.each([
+    [withStudy({ ratios: [0.5, 2] }), 'analysis.cyclic.ratios.0', /below 1 inverts the cycle/],
+    [withStudy({ ratios: [1, 2, 2] }), 'analysis.cyclic.ratios.2', /ratio 2 is listed twice/],
+    [withStudy({ ratios: [1, 2, 8] }), 'analysis.cyclic.ratios.2', /no cyclic run with etaHigh = 0\.1 and etaLow = 0\.0125 \(ratio 8\)/],
+    [withStudy({}, { grid: { etas: [0.01], seeds: [0, 2] } }), 'analysis.cyclic.ratios.0', /ratio 1 is the constant-η run at etaHigh = 0\.1, and there is none/],
+    [withStudy({ fromCycle: 3 }), 'analysis.cyclic.fromCycle', /3 is after the last cycle \(analysis\.cyclic\.cycles = 2\)/],
+    [withStudy({}, { runs: [r2, { ...r4, schedule: { ...r4.schedule, period: 14 }, steps: 28 }] }), 'runs.1.schedule.period', /14 steps span τ = 0\.875000 .*not analysis\.cyclic\.cycleTau = 0\.75 \(a period of 12 does\)/],
+    [withStudy({}, { runs: [r2, { ...r4, schedule: { ...r4.schedule, period: 1 } }] }), 'runs.1.schedule.period', /a cyclic period shorter than 2 steps/],
+    [withStudy({}, { runs: [r2, { ...r4, schedule: { ...r4.schedule, etaLow: 0.2 } }] }), 'runs.1.schedule.etaHigh', /the ratio etaHigh\/etaLow of a cyclic schedule is at least 1/],
+    [withStudy({}, { runs: [{ ...r2, steps: 15 }, r4] }), 'runs.0.steps', /15 is shorter than analysis\.cyclic\.cycles × period = 2 × 10/],
+    [withStudy({}, { training: { ...valid.training, steps: 14 } }), 'training.steps', /14 steps at η = 0\.1 end before τ = 2·analysis\.cyclic\.cycleTau \(step 15\)/],
+    [withStudy({}, { matchedTime: null }), 'analysis.cyclic', /needs a matchedTime section/],
+    [withStudy({}, { matchedTime: { baselineEta: 0.01, taus: [0.75, 2] } }), 'matchedTime.taus', /lacks τ = 1\.5, the end of cycle 2/],
+  ])('refuses %#, naming the field', (value, field, detail) => refusal(value, field, detail));
 });

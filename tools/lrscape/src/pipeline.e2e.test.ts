@@ -26,9 +26,11 @@ const tiny = {
   description: 'A reduced W-reg for the pipeline tests.',
   dataset: { kind: 'wreg', n: 40, noise: 0.1, seed: 1 },
   model: { hidden: [8], activation: 'tanh', loss: 'mse' },
-  training: { steps: 40, checkpointEvery: 20, sharpnessEvery: 5, testEvery: 10 },
+  training: { steps: 40, checkpointEvery: 20, sharpnessEvery: 5, testEvery: 10, lightCheckpointEvery: 10 },
   grid: { etas: [0.02, 0.5] },
   hessian: { topK: 3, maxIterations: 20, kLayers: [1] },
+  // The baseline η = 0.02 reaches τ = 0.4 at step 20; η = 0.5 at step 1 (light checkpoints there).
+  matchedTime: { baselineEta: 0.02, taus: [0.2, 0.4] },
 };
 
 /** Every task of the tiny experiment, as the task log names them, sorted (what nx() returns). */
@@ -58,14 +60,14 @@ function fromBaseline(): ScratchWorkspace {
 
 const analyze = (workspace: ScratchWorkspace) => workspace.nx('run-many', '-t', 'analyze');
 const writeTiny = (workspace: ScratchWorkspace, config: Record<string, unknown>) => workspace.writeExperiment('tiny', config);
-const table = async <N extends 'runs' | 'spectra' | 'steps'>(workspace: ScratchWorkspace, path: string, name: N) =>
+const table = async <N extends 'runs' | 'spectra' | 'steps' | 'light_spectra' | 'matched_time'>(workspace: ScratchWorkspace, path: string, name: N) =>
   (await readTable(join(workspace.root, path), name)).rows;
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 interface RunJson {
   steps: number;
   diverged: boolean;
   stoppedBy: string;
-  checkpoints: { step: number }[];
+  checkpoints: { step: number; reason: string }[];
 }
 /** The files under a folder of the workspace, as workspace-relative paths. */
 const filesUnder = (workspace: ScratchWorkspace, dir: string) =>
@@ -106,11 +108,22 @@ describe('the pipeline graph: what reruns after each kind of change (README, "In
     for (const [run, summary] of Object.entries(summaries)) {
       const steps = await table(baseline, `artifacts/tiny/runs/${run}/metrics.arrow`, 'steps');
       expect(steps.map((r) => r.step), run).toEqual(range(0, summary.steps));
-      // Every checkpoint of the run (the cadence ones, the last step's, any event checkpoints) is decomposed.
-      const checkpoints = summary.checkpoints.map((c) => c.step);
-      expect(checkpoints, run).toEqual(expect.arrayContaining([0, 20]));
-      expect([...new Set(spectra.filter((r) => r.run === run).map((r) => r.step))].sort((a, b) => a - b), run).toEqual(checkpoints);
+      // Every checkpoint of the run (the cadence ones, the last step's, any event checkpoints) is decomposed,
+      // and the light ones (every 10 steps, and the τ grid) get the light analysis instead.
+      const full = summary.checkpoints.filter((c) => c.reason !== 'light').map((c) => c.step);
+      const light = summary.checkpoints.filter((c) => c.reason === 'light').map((c) => c.step);
+      expect(full, run).toEqual(expect.arrayContaining([0]));
+      expect([...new Set(spectra.filter((r) => r.run === run).map((r) => r.step))].sort((a, b) => a - b), run).toEqual(full);
+      const lightRows = await table(baseline, `artifacts/tiny/hessian/${run}/light_spectra.arrow`, 'light_spectra');
+      expect([...new Set(lightRows.filter((r) => r.kind === 'light').map((r) => r.step))], run).toEqual(light);
     }
+    expect(summaries['eta-0.02'].checkpoints.filter((c) => c.reason === 'light').map((c) => c.step)).toEqual([10, 30]);
+    // The baseline against itself is no comparison; η = 0.5 against the baseline at τ = 0.2 and 0.4 (steps 1, 10 and 20 of the baseline).
+    const matched = await table(baseline, 'artifacts/tiny/tables/matched_time.arrow', 'matched_time');
+    expect(matched.map((r) => [r.run, r.tau, r.status, r.step, r.baseline_step])).toEqual([
+      ['eta-0.5', 0.2, 'ok', 1, 10],
+      ['eta-0.5', 0.4, 'ok', 1, 20],
+    ]);
     expect(readFileSync(join(baseline.root, 'reports/index.html'), 'utf8')).toMatch(/href="tiny\/index\.html"/);
     expect(readFileSync(join(baseline.root, 'reports/tiny/index.html'), 'utf8')).toContain('<svg');
   });
@@ -156,6 +169,29 @@ describe('the pipeline graph: what reruns after each kind of change (README, "In
     expect(analyze(workspace)).toEqual(['aggregate tiny', 'report tiny', 'site', 'verify tiny']);
   }, 300_000);
 
+  it('reruns aggregate only after the shift dimension m changes within the stored vectors', () => {
+    const workspace = fromBaseline();
+    writeTiny(workspace, { ...tiny, analysis: { shift: { m: 1 } } });
+    expect(analyze(workspace)).toEqual(['aggregate tiny', 'report tiny', 'site', 'verify tiny']);
+  }, 300_000);
+
+  it('reruns every Hessian (no training) after a light-checkpoint setting changes', async () => {
+    const workspace = fromBaseline();
+    writeTiny(workspace, { ...tiny, hessian: { ...tiny.hessian, light: { topK: 5 } } });
+    expect(analyze(workspace)).toEqual(['aggregate tiny', 'hessian tiny eta-0.02', 'hessian tiny eta-0.5', 'report tiny', 'site', 'verify tiny']);
+    const light = await table(workspace, 'artifacts/tiny/tables/light_spectra.arrow', 'light_spectra');
+    expect(new Set(light.map((r) => r.rank))).toEqual(new Set([1, 2, 3, 4, 5]));
+  }, 300_000);
+
+  it('retrains only the runs whose light steps a new grid τ moves', async () => {
+    const workspace = fromBaseline();
+    // τ = 0.6: step 30 of η = 0.02, already a light step; step 2 of η = 0.5, a new one.
+    writeTiny(workspace, { ...tiny, matchedTime: { ...tiny.matchedTime, taus: [0.2, 0.4, 0.6] } });
+    expect(analyze(workspace)).toEqual(['aggregate tiny', 'hessian tiny eta-0.5', 'report tiny', 'site', 'train tiny eta-0.5', 'verify tiny']);
+    const matched = await table(workspace, 'artifacts/tiny/tables/matched_time.arrow', 'matched_time');
+    expect(matched.map((r) => r.tau)).toEqual([0.2, 0.4, 0.6]);
+  }, 300_000);
+
   // η = 0.5 diverges, so the family has nothing to continue: its task still runs and records why, and the
   // delayed-drop claims are not-run with that reason, naming the field; the rest is computed as before.
   it('runs only the new drop family’s continue task (then aggregate, verify, report) when one is added, and records a diverged parent by its field', async () => {
@@ -179,6 +215,44 @@ describe('the pipeline graph: what reruns after each kind of change (README, "In
     writeTiny(workspace, { ...tiny, dataset: { ...tiny.dataset, noise: 0.2 } });
     expect(analyze(workspace)).toEqual(EVERY_TASK);
   }, 600_000);
+});
+
+describe('a CNN experiment beside the MLP one (model.kind cnn): the same rerun rules', () => {
+  /**
+   * A one-conv CNN on 20 Fashion-MNIST images (16 train, 4 test): conv0 (2 filters, 3×3: 20 parameters), 2×2
+   * average pooling to 14×14×2, dense0 (392·10 + 10 = 3,930). Layers conv0, dense0: k = 2 is the whole net.
+   */
+  const tinyCnn = {
+    title: 'Tiny CNN',
+    dataset: { kind: 'fmnist', perClass: 2, seed: 1, testFraction: 0.2 },
+    model: { kind: 'cnn', inputShape: [28, 28, 1], conv: [{ filters: 2, kernelSize: 3 }], pool: 'avg', dense: [], activation: 'tanh', loss: 'mse' },
+    training: { steps: 10, checkpointEvery: 5, sharpnessEvery: 5, testEvery: 5 },
+    grid: { etas: [0.05, 0.1] },
+    hessian: { topK: 3, maxIterations: 20, kLayers: [1, 2] },
+  };
+  const cnnTasks = (...runs: string[]) => ['aggregate cnn', ...runs.map((r) => `hessian cnn ${r}`), 'report cnn', 'verify cnn', ...runs.map((r) => `train cnn ${r}`)];
+
+  it('runs through every stage; one η changed reruns only that run (and aggregate, verify, report, site); a CNN-only engine file reruns the stages that import the engine', async () => {
+    const workspace = fromBaseline();
+    workspace.writeExperiment('cnn', tinyCnn);
+    expect(workspace.nx('run', 'cnn:analyze')).toEqual(['prepare cnn', ...cnnTasks('eta-0.05', 'eta-0.1')].sort());
+    const summary = JSON.parse(readFileSync(join(workspace.root, 'artifacts/cnn/runs/eta-0.05/run.json'), 'utf8')) as RunJson & { layout: { name: string; size: number }[] };
+    expect(summary.layout.map((slot) => [slot.name, slot.size])).toEqual([['conv0/kernel', 18], ['conv0/bias', 2], ['dense0/kernel', 3920], ['dense0/bias', 10]]);
+    const spectra = await table(workspace, 'artifacts/cnn/tables/spectra.arrow', 'spectra');
+    expect(new Set(spectra.map((r) => r.scope))).toEqual(new Set(['full', 'k1', 'k2']));
+
+    // The whole graph: the MLP experiment and the CNN's other run are served from the cache.
+    workspace.writeExperiment('cnn', { ...tinyCnn, grid: { etas: [0.05, 0.2] } });
+    expect(analyze(workspace)).toEqual([...cnnTasks('eta-0.2'), 'site'].sort());
+    expect(readFileSync(join(workspace.root, 'reports/index.html'), 'utf8')).toMatch(/href="cnn\/index\.html"/);
+    expect((await table(workspace, 'artifacts/cnn/tables/runs.arrow', 'runs')).map((r) => r.run)).toEqual(['eta-0.05', 'eta-0.2']);
+
+    // conv.ts is used by the CNN alone, but a stage's cache key holds the whole production source of each lib it
+    // imports (STAGE_LIBS): a run's train and hessian rerun, its prepare (no engine import) does not. The other
+    // engine stages, and the MLP experiment's, are invalidated alike; one run's hessian keeps this short.
+    appendFileSync(join(workspace.root, 'libs/engine/src/conv.ts'), '\n// a tweak to a CNN-only source\n');
+    expect(workspace.nx('run', 'cnn-eta-0.05:hessian')).toEqual(['hessian cnn eta-0.05', 'train cnn eta-0.05']);
+  }, 300_000);
 });
 
 describe('code inputs: production sources of the libs a stage imports, tests and test helpers excluded', () => {

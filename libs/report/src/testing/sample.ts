@@ -207,6 +207,8 @@ export function sampleExperiment(options: SampleOptions = {}): ExperimentPageInp
     gap_b: 4,
     well_defined: true,
     kind,
+    tau_a: a * (runs.find((r) => r.run === runA)?.eta ?? 0),
+    tau_b: b * (runs.find((r) => r.run === runB)?.eta ?? 0),
   });
   const displacement: DisplacementRow[] = [];
   for (const r of runs) {

@@ -10,7 +10,7 @@ import { checkpointFileName, readCheckpoint, readFamilyRecord, readRunSummary, t
 import { dropTasks, hasCoolingTask } from '../experiment-config';
 import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
 
-const HESSIAN_TABLES = ['spectra', 'klayer', 'density', 'trace', 'perturbations', 'quadrature', 'exact_spectrum'] as const satisfies readonly (keyof HessianRows)[];
+const HESSIAN_TABLES = ['spectra', 'klayer', 'density', 'trace', 'perturbations', 'quadrature', 'exact_spectrum', 'light_spectra'] as const satisfies readonly (keyof HessianRows)[];
 
 runStage('aggregate', async ([name]) => {
   const experiment = loadStageExperiment(name);
@@ -32,8 +32,13 @@ runStage('aggregate', async ([name]) => {
       const { theta } = await readCheckpoint(join(runDir, checkpoint.file), layout);
       checkpoints.push({ step: checkpoint.step, eigenvectors, theta });
     }
+    // The replayed quiet-window starts have vectors but no checkpoint of the run.
+    for (const step of new Set(hessian.light_spectra.filter((r) => r.kind === 'quiet-start').map((r) => r.step))) {
+      checkpoints.push({ step, eigenvectors: await readEigenvectors(join(hessianDir, 'vectors', checkpointFileName(step))), theta: null });
+    }
+    checkpoints.sort((a, b) => a.step - b.step);
     const steps = (await readTable(join(runDir, 'metrics.arrow'), 'steps')).rows;
-    inputs.push({ slug: run.slug, schedule: run.schedule, seed: run.seed, summary, steps, hessian, checkpoints });
+    inputs.push({ slug: run.slug, schedule: run.schedule, seed: run.seed, summary, steps, hessian, checkpoints, checkpointReasons: summary.checkpoints });
   }
   const { analysis } = experiment.config;
   const m = analysis.shift.m;
@@ -57,7 +62,9 @@ runStage('aggregate', async ([name]) => {
     records: records.get(index) ?? [],
   }));
   for (const field of emptySweepFields(analysis.instabilities)) console.warn(`${experiment.file}: field \`${field}\` is empty: no sensitivity rows for that detector, the robustness claim is not run`);
-  const tables = aggregateExperiment(inputs, { ...analysis, shift: { ...analysis.shift, m } }, cooling, dropFamilies);
+  const { matchedTime, hessian: { light } } = experiment.config;
+  const shift = { ...analysis.shift, m, matchedTime, windows: { instabilities: light.maxWindows, minStep: light.minQuietStep } };
+  const tables = aggregateExperiment(inputs, { ...analysis, shift }, cooling, dropFamilies);
   const backends = [...new Set(inputs.map((r) => r.summary.backend))].join(',') || 'none';
   const metadata = tableMetadata(experiment, 'aggregate', backends);
   await writeFolderAtomically(paths.tables, async (dir) => {

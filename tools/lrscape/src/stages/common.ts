@@ -81,6 +81,13 @@ export function modelSpecOf(experiment: Experiment, data: { inputDim: number; ou
   if (model.kind === 'mlp') {
     return { inputDim: data.inputDim, hidden: model.hidden, outputDim: data.outputDim, activation: model.activation, loss: model.loss };
   }
+  if (model.kind === 'attention') {
+    if (model.sequenceLength !== data.inputDim) {
+      throw new Error(`${experiment.file}: field \`model.sequenceLength\`: ${model.sequenceLength}, the dataset's sequences have ${data.inputDim} tokens`);
+    }
+    const { kind, sequenceLength, vocabulary, width, heads, blocks, readout, dense, activation, loss } = model;
+    return { kind, sequenceLength, vocabulary, width, heads, blocks, readout, dense, outputDim: data.outputDim, activation, loss };
+  }
   const [h, w, c] = model.inputShape;
   if (h * w * c !== data.inputDim) {
     throw new Error(`${experiment.file}: field \`model.inputShape\`: [${model.inputShape}] holds ${h * w * c} values, the dataset's inputs have ${data.inputDim}`);

@@ -7,7 +7,7 @@
 import { join, relative } from 'node:path';
 import { verifyManifest, writeFolderAtomically } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
-import { ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
+import { engineLabel, ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
 import { continueFamily, readRunSummary, runSource, writeFamilyRecord } from '@lrscape/train';
 import { findDropTask, stageProvenance } from '../experiment-config';
 import { experimentPaths, formatSeconds, loadStageExperiment, runStage, workspaceRoot } from './common';
@@ -19,7 +19,6 @@ runStage('continue', async ([name, familyName, seedArg]) => {
   const { family, seed, parent, control } = task;
   const { training } = experiment.config;
   const paths = experimentPaths(experiment.name);
-  const backend = await selectBackend();
   await verifyManifest(paths.data);
   const { dataset: train } = await readDataset(join(paths.data, 'train.arrow'));
   const { dataset: test } = await readDataset(join(paths.data, 'test.arrow'));
@@ -29,6 +28,9 @@ runStage('continue', async ([name, familyName, seedArg]) => {
       return readRunSummary(paths.run(run.slug));
     }),
   );
+  // The engine for this workload (a large one may go to a GPU), recorded as it runs (e.g. wasm+openblas/Haswell).
+  await selectBackend(undefined, { parameters: modelLayout(parentSummary.spec).size, rows: train.n });
+  const backend = engineLabel()!;
   const objective = new ModelObjective(parentSummary.spec, train, { chunkSize: training.chunkSize });
   const testObjective = test.n > 0 ? new ModelObjective(parentSummary.spec, test, { chunkSize: training.chunkSize }) : undefined;
   const layout = modelLayout(parentSummary.spec);

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { readTable, verifyManifest, writeFolderAtomically, writeTable } from '@lrscape/artifacts';
 import { readDataset } from '@lrscape/data';
-import { ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
+import { engineLabel, ModelObjective, modelLayout, selectBackend } from '@lrscape/engine';
 import { coolingRun, Float64Mlp, missingRunRow, unsupportedRunRow, type CoolingInstabilityRow, type CoolingRow } from '@lrscape/landscape';
 import { learningRateAt, readCheckpoint, readRunSummary } from '@lrscape/train';
 import { coolingSelection } from '../experiment-config';
@@ -22,7 +22,8 @@ runStage('cooling', async ([name]) => {
   const steps: CoolingRow[] = [];
   const instabilities: CoolingInstabilityRow[] = missing.map((m) => missingRunRow(experiment.file, m.position, m.slug));
   for (const row of instabilities) console.log(`  ${row.reason}`);
-  const backend = runs.length ? await selectBackend() : 'none';
+  // Recorded as it runs (the replay's float32 gradient uses it; the float64 diagnostics are plain JavaScript).
+  const backend = runs.length ? (await selectBackend(), engineLabel()!) : 'none';
   if (runs.length) {
     await verifyManifest(paths.data);
     const { dataset: train } = await readDataset(join(paths.data, 'train.arrow'));

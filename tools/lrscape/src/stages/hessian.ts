@@ -1,15 +1,16 @@
 /**
- * `<exp>-<run>:hessian` — the checkpoint analysis of docs/architecture.md ("The hessian stage") at every
- * checkpoint of the run: spectra, density, trace, output-space responses and k-layer rows to Arrow, the top
- * eigenvectors (float32) to vectors/step-NNNNNN.safetensors, a record to hessian.json.
+ * `<exp>-<run>:hessian` — the checkpoint analysis of docs/architecture.md ("The hessian stage", "Light checkpoints")
+ * at every checkpoint of the run and at the replayed quiet-window starts: spectra, density, trace, output-space
+ * responses, k-layer and light rows to Arrow, the top eigenvectors (float32) to vectors/step-NNNNNN.safetensors,
+ * a record to hessian.json.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyManifest, writeEigenvectors, writeFolderAtomically, writeTable, type TableRow } from '@lrscape/artifacts';
 import { readDataset, takeExamples } from '@lrscape/data';
 import { ModelObjective, modelDims, modelLayout, modelScopes, selectBackend, engineLabel } from '@lrscape/engine';
-import { analyzeCheckpoint, evenGrid, writeHessianRecord, type CheckpointAnalysis, type HessianRecord, type OutputResponse, type WarmStart } from '@lrscape/landscape';
-import { checkpointFileName, readCheckpoint, readRunSummary } from '@lrscape/train';
+import { analyzeRun, evenGrid, writeHessianRecord, type OutputResponse, type RunAnalysisRows } from '@lrscape/landscape';
+import { checkpointFileName, readCheckpoint, readRunSummary, replayTo } from '@lrscape/train';
 import { experimentPaths, formatSeconds, loadStageExperiment, loadStageRun, runStage, tableMetadata } from './common';
 
 runStage('hessian', async ([name, slug]) => {
@@ -17,9 +18,6 @@ runStage('hessian', async ([name, slug]) => {
   const run = loadStageRun(experiment, slug);
   const settings = experiment.config.hessian;
   const paths = experimentPaths(experiment.name);
-  await selectBackend();
-  // The engine as it runs: the backend, and on wasm the matrix kernels (e.g. wasm+openblas/Haswell).
-  const backend = engineLabel()!;
   const runDir = paths.run(run.slug);
   await verifyManifest(runDir);
   await verifyManifest(paths.data);
@@ -30,37 +28,49 @@ runStage('hessian', async ([name, slug]) => {
   // Validation refuses a subset larger than the training set where the config tells its size; here the files do.
   if (settings.subset && settings.subset > fullTrain.n) throw new Error(`${experiment.file}: field \`hessian.subset\`: ${settings.subset} exceeds the ${fullTrain.n} training examples`);
   const train = settings.subset ? takeExamples(fullTrain, settings.subset) : fullTrain;
-  const objective = new ModelObjective(summary.spec, train, { chunkSize: experiment.config.training.chunkSize });
+  // The engine for this workload (auto sends only large ones to a GPU), recorded as it runs (e.g. wasm+openblas/Haswell).
+  await selectBackend(undefined, { parameters: layout.size, rows: train.n });
+  const backend = engineLabel()!;
+  const { chunkSize } = experiment.config.training;
+  const objective = new ModelObjective(summary.spec, train, { chunkSize });
+  // A quiet-window start is replayed over the whole training set in training's chunks (its float32 trajectory is the trained one).
+  const replay = settings.subset ? new ModelObjective(summary.spec, fullTrain, { chunkSize }) : objective;
   // A 1-D regression's directions are read along a grid of x; a classifier's per class.
   const grid = train.labels === undefined && modelDims(summary.spec).inputDim === 1 ? evenGrid(train.x, 61) : null;
   const response: OutputResponse = grid ? { kind: 'grid', xs: grid } : { kind: 'classes', classes: summary.spec.outputDim };
-  const outputs = (theta: Float32Array) => (grid ? objective.outputs(theta, grid, grid.length) : objective.outputs(theta));
+  const files = new Map(summary.checkpoints.map((c) => [c.step, c.file]));
   console.log(`${experiment.name}/${run.slug}: backend ${backend}, ${summary.checkpoints.length} checkpoints, P = ${layout.size}, top ${settings.topK} of full + k ∈ {${settings.kLayers.join(', ')}} on ${train.n} examples`);
 
-  const rows: CheckpointAnalysis['rows'] = { spectra: [], klayer: [], density: [], trace: [], perturbations: [], quadrature: [], exact_spectrum: [] };
-  const record: HessianRecord = { run: run.slug, backend, settings, examples: train.n, totalHvps: 0, seconds: 0, checkpoints: [] };
-  let warm: WarmStart | undefined;
   const started = Date.now();
   await writeFolderAtomically(paths.hessian(run.slug), async (dir) => {
     await mkdir(join(dir, 'vectors'));
-    for (const [index, checkpoint] of summary.checkpoints.entries()) {
-      const { theta } = await readCheckpoint(join(runDir, checkpoint.file), layout);
-      const curvature = await objective.curvatureAt(theta);
-      const exactSpectrum = settings.exactSpectrumRuns.includes(run.slug) && index === summary.checkpoints.length - 1;
-      const analysis = await analyzeCheckpoint(curvature, { run: run.slug, step: checkpoint.step, theta, scopes, outputs, response, exactSpectrum }, settings, warm).finally(() => curvature.dispose());
-      for (const table of Object.keys(rows) as (keyof typeof rows)[]) (rows[table] as TableRow<typeof table>[]).push(...analysis.rows[table]);
-      warm = analysis.warm;
-      await writeEigenvectors(join(dir, 'vectors', checkpointFileName(checkpoint.step)), analysis.vectors, { step: String(checkpoint.step), run: run.slug });
-      record.checkpoints.push({ step: checkpoint.step, reason: checkpoint.reason, scopes: analysis.scopes });
-      record.totalHvps += analysis.scopes.reduce((sum, s) => sum + s.hvps, 0);
-      const remaining = ((Date.now() - started) / 1000 / (index + 1)) * (summary.checkpoints.length - index - 1);
-      const top = analysis.spectra[0].pairs[0]?.value ?? NaN;
-      console.log(`  step ${String(checkpoint.step).padStart(6)} (${checkpoint.reason}): λmax ${top.toFixed(4)}, ${analysis.scopes.map((s) => `${s.scope} ${s.hvps} HVPs m=${s.m}`).join(', ')} | ETA ${formatSeconds(remaining)}`);
-    }
+    const analysis = await analyzeRun(
+      {
+        run: run.slug,
+        checkpoints: summary.checkpoints,
+        scopes,
+        outputs: (theta) => (grid ? objective.outputs(theta, grid, grid.length) : objective.outputs(theta)),
+        response,
+        exactSpectrum: settings.exactSpectrumRuns.includes(run.slug),
+        theta: async ({ step }) =>
+          files.has(step) ? (await readCheckpoint(join(runDir, files.get(step)!), layout)).theta : (await replayTo({ runDir, layout, objective: replay, step })).theta,
+        curvatureAt: (theta) => objective.curvatureAt(theta),
+        writeVectors: (step, vectors) => writeEigenvectors(join(dir, 'vectors', checkpointFileName(step)), vectors, { step: String(step), run: run.slug }),
+        onStep: (at, line, index, total) => {
+          const remaining = ((Date.now() - started) / 1000 / (index + 1)) * (total - index - 1);
+          if (at.reason !== 'light' || index % 10 === 0) console.log(`  step ${String(at.step).padStart(6)} (${at.reason}): ${line} | ETA ${formatSeconds(remaining)}`);
+        },
+      },
+      settings,
+    );
     const metadata = tableMetadata(experiment, 'hessian', backend, run);
-    for (const table of Object.keys(rows) as (keyof typeof rows)[]) await writeTable(join(dir, `${table}.arrow`), table, rows[table] as TableRow<typeof table>[], metadata);
-    await writeHessianRecord(dir, { ...record, seconds: (Date.now() - started) / 1000 });
+    for (const table of Object.keys(analysis.rows) as (keyof RunAnalysisRows)[]) {
+      await writeTable(join(dir, `${table}.arrow`), table, analysis.rows[table] as TableRow<typeof table>[], metadata);
+    }
+    const { checkpoints, totalHvps, lightSeconds } = analysis;
+    await writeHessianRecord(dir, { run: run.slug, backend, settings, examples: train.n, totalHvps, seconds: (Date.now() - started) / 1000, lightSeconds, checkpoints });
+    console.log(`${experiment.name}/${run.slug}: ${analysis.rows.spectra.length} Ritz values, ${analysis.rows.light_spectra.length} light, ${totalHvps} HVPs`);
   });
   objective.dispose();
-  console.log(`${experiment.name}/${run.slug}: ${rows.spectra.length} Ritz values, ${record.totalHvps} HVPs`);
+  if (replay !== objective) replay.dispose();
 });

@@ -20,15 +20,14 @@ runStage('train', async ([name, slug]) => {
   const run = loadStageRun(experiment, slug);
   const { config } = experiment;
   const paths = experimentPaths(experiment.name);
-  await selectBackend();
-  // The engine as it runs: the backend, and on wasm the matrix kernels (e.g. wasm+openblas/Haswell).
-  const backend = engineLabel()!;
-  console.log(`${experiment.name}/${run.slug}: backend ${backend}, ${run.steps} steps, η ${JSON.stringify(run.schedule)}`);
-
   await verifyManifest(paths.data);
   const { dataset: train } = await readDataset(join(paths.data, 'train.arrow'));
   const { dataset: test } = await readDataset(join(paths.data, 'test.arrow'));
   const spec = modelSpecOf(experiment, train);
+  // The engine for this workload (auto sends only large ones to a GPU), recorded as it runs (e.g. wasm+openblas/Haswell).
+  await selectBackend(undefined, { parameters: modelLayout(spec).size, rows: train.n });
+  const backend = engineLabel()!;
+  console.log(`${experiment.name}/${run.slug}: backend ${backend}, ${run.steps} steps, η ${JSON.stringify(run.schedule)}`);
   const { chunkSize, testEvery, sharpnessEvery, sharpnessIterations, sharpnessMethod, sharpnessCheckEvery, checkpointEvery, divergenceFactor } = config.training;
   const { eventCheckpoints, eventDetector: detector, maxEventCheckpoints: maxCount } = config.training;
   const objective = new ModelObjective(spec, train, { chunkSize });
@@ -51,6 +50,7 @@ runStage('train', async ([name, slug]) => {
     settings: {
       testEvery, sharpnessEvery, sharpnessIterations, sharpnessMethod, sharpnessCheckEvery, checkpointEvery, divergenceFactor,
       eventCheckpoints: eventCheckpoints ? { detector, maxCount } : null,
+      lightCheckpointSteps: run.lightSteps,
     },
     inputsHash: sliceHash(slice),
     run,

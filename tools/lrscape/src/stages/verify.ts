@@ -33,6 +33,8 @@ runStage('verify', async ([name]) => {
     instability_sensitivity: sensitivity.rows, long_horizon: longHorizon.rows,
     cooling: cooling.rows, cooling_instabilities: coolingInstabilities.rows,
     drop_families: (await readTable(join(paths.tables, 'drop_families.arrow'), 'drop_families')).rows,
+    shift_windows: (await readTable(join(paths.tables, 'shift_windows.arrow'), 'shift_windows')).rows,
+    matched_time: (await readTable(join(paths.tables, 'matched_time.arrow'), 'matched_time')).rows,
   };
   const claims = verifyExperiment(tables, classes);
   await writeFolderAtomically(paths.claims, async (dir) => {
