@@ -328,7 +328,8 @@ describe('bad input and interruptions', () => {
     const resume = JSON.parse(readFileSync(join(resumeDir, 'resume.json'), 'utf8')) as { step: number; records: { step: number }[]; checkpoints: { step: number }[] };
     expect(resume.step).toBe(3 * 20);
     expect(resume.records.map((r) => r.step)).toEqual(range(0, 59));
-    expect(resume.checkpoints.map((c) => c.step)).toEqual([0, 20, 40]);
+    // The cadence checkpoints before step 60, and the light ones: τ = 0.2, 0.4 at steps 2, 4; every 10 steps up to training.steps = 40.
+    expect(resume.checkpoints.map((c) => c.step)).toEqual([0, 2, 4, 10, 20, 30, 40]);
     // Nothing of eta-0.1 was published, not even a partial folder; the baseline's runs are as they were.
     expect(readdirSync(runsDir).sort()).toEqual(['eta-0.02', 'eta-0.5']);
 
