@@ -173,9 +173,10 @@ export function aggregateExperiment(
     const events = instabilities.filter((e) => e.run === run.slug);
     const baseline = baselineOf(run, runs);
     const compared = baseline && baseline.slug !== run.slug ? baseline : undefined;
+    // The dense maps and the instability rows read the run's checkpoints; replayed quiet starts only enter the window test.
+    const replayed = new Set(run.checkpoints.filter((c) => c.theta === null).map((c) => c.step));
     for (const [scope, checkpoints] of eigenspaces.get(run.slug)!) {
-      // The dense maps and the instability rows read the run's checkpoints; replayed quiet starts only enter the window test.
-      const own = checkpoints.filter((c) => run.checkpoints.find((k) => k.step === c.step)?.theta !== null);
+      const own = checkpoints.filter((c) => !replayed.has(c.step));
       overlaps.push(...alongRunOverlaps(run, scope, own, analysis.shift));
       overlaps.push(...instabilityOverlaps(run, scope, own, events, analysis.shift));
       if (compared) overlaps.push(...baselineOverlaps(run, compared, scope, own, eigenspaces.get(compared.slug)?.get(scope) ?? [], analysis.shift));

@@ -78,7 +78,6 @@ export function edgeOfStabilityClaims({ runs, steps, spectra, instabilities }: C
   return claims;
 }
 
-const mean = (values: readonly number[]) => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : null);
 
 /**
  * Edge of stability (Cohen et al. 2021): for every constant η whose λmax reaches 2/η in the second half of

@@ -20,29 +20,20 @@
  * interval, and a single trajectory's sign is no evidence about the claim.
  */
 import type { TableRow } from '@lrscape/artifacts';
-import { olsSlope } from './drop-flattening';
-import { formatInterval, signVerdict, tInterval } from './statistics';
+import { olsSlope, perSeedMeans } from './drop-flattening';
+import { formatInterval, mean, signVerdict, tInterval } from './statistics';
 
 type Claim = TableRow<'claims'>;
 type Metric = 'overlap' | 'cos-rms';
 
 const METRIC_LABEL: Record<Metric, string> = { overlap: 'overlap s', 'cos-rms': 'cos of the RMS principal angle' };
-const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
-
-/** Per seed: the mean of its values (seeds in ascending order). */
-function perSeedMeans(values: readonly { seed: number; value: number }[]): { seed: number; value: number }[] {
-  const bySeed = new Map<number, number[]>();
-  for (const { seed, value } of values) bySeed.set(seed, [...(bySeed.get(seed) ?? []), value]);
-  return [...bySeed].sort(([a], [b]) => a - b).map(([seed, vs]) => ({ seed, value: mean(vs) }));
-}
-
 /** The verdict row for per-seed values of a statistic predicted negative; one seed in the experiment: inconclusive. */
-function seedClaim(base: Pick<Claim, 'id' | 'claim' | 'expected'>, perSeed: { seed: number; value: number }[], experimentSeeds: number, detail: string): Claim {
+function seedClaim(base: Pick<Claim, 'id' | 'claim' | 'expected'>, perSeed: readonly { seed: number; mean: number }[], experimentSeeds: number, detail: string): Claim {
   if (perSeed.length === 0) return { ...base, measured: null, verdict: 'not-run', detail };
-  const interval = tInterval(perSeed.map((s) => s.value));
-  const seeds = perSeed.map((s) => `s${s.seed} ${s.value.toPrecision(3)}`).join(', ');
+  const interval = tInterval(perSeed.map((s) => s.mean));
+  const seeds = perSeed.map((s) => `s${s.seed} ${s.mean.toPrecision(3)}`).join(', ');
   if (experimentSeeds < 2 || !interval) {
-    return { ...base, measured: mean(perSeed.map((s) => s.value)), verdict: 'inconclusive', detail: `inconclusive (one seed): ${seeds}; ${detail}` };
+    return { ...base, measured: mean(perSeed.map((s) => s.mean)), verdict: 'inconclusive', detail: `inconclusive (one seed): ${seeds}; ${detail}` };
   }
   return { ...base, measured: interval.estimate, verdict: signVerdict(interval, 'negative'), detail: `${formatInterval(interval)}; per seed ${seeds}; ${detail}` };
 }
@@ -55,10 +46,7 @@ export function shiftWindowClaims(runs: readonly TableRow<'runs'>[], windows: re
   const paired = windows.filter((w) => w.status === 'paired' && !diverged.has(w.run));
   const m = [...new Set(windows.map((w) => w.m))].join(', ') || '—';
   return (['overlap', 'cos-rms'] as const).map((metric) => {
-    const d = paired.map((w) => ({
-      seed: w.seed,
-      value: metric === 'overlap' ? w.overlap_instability! - w.overlap_quiet! : w.cos_rms_instability! - w.cos_rms_quiet!,
-    }));
+    const difference = (w: TableRow<'shift_windows'>) => (metric === 'overlap' ? w.overlap_instability! - w.overlap_quiet! : w.cos_rms_instability! - w.cos_rms_quiet!);
     const ill = paired.filter((w) => w.well_defined === false).length;
     const skipped = windows.filter((w) => w.status === 'skipped').length;
     const detail = paired.length
@@ -70,7 +58,7 @@ export function shiftWindowClaims(runs: readonly TableRow<'runs'>[], windows: re
         claim: `Landscape shift (primary): an instability turns the top eigenspace more than an equally long quiet window just before it (${METRIC_LABEL[metric]})`,
         expected: `per-seed mean of ${metric === 'overlap' ? 's' : 'cos-RMS'}(across the instability) − (across the quiet window) < 0: the 95% t-interval over seeds below 0`,
       },
-      perSeedMeans(d),
+      perSeedMeans(paired, difference),
       seedsOf(runs),
       detail,
     );
@@ -84,7 +72,7 @@ export function matchedSlopeClaims(runs: readonly TableRow<'runs'>[], matched: r
   const ok = matched.filter((row) => row.status === 'ok' && !byRun.get(row.run)?.diverged);
   const notRun = matched.filter((row) => row.status === 'not-run').length;
   return (['overlap', 'cos-rms'] as const).map((metric) => {
-    const values: { seed: number; value: number }[] = [];
+    const values: { seed: number; mean: number }[] = [];
     const notes: string[] = [];
     for (const seed of [...new Set(ok.map((r) => r.seed))].sort((a, b) => a - b)) {
       const rows = ok.filter((r) => r.seed === seed);
@@ -105,7 +93,7 @@ export function matchedSlopeClaims(runs: readonly TableRow<'runs'>[], matched: r
         const slopeAbove = olsSlope(above.map((p) => p.eta), above.map((p) => p.value));
         if (slopeBelow !== null && slopeAbove !== null) differences.push(slopeAbove - slopeBelow);
       }
-      if (differences.length) values.push({ seed, value: mean(differences) });
+      if (differences.length) values.push({ seed, mean: mean(differences) });
       else notes.push(`s${seed}: fewer than two η on one side of the onset η* = ${onset} at every τ`);
     }
     const taus = [...new Set(ok.map((r) => r.tau))].sort((a, b) => a - b);

@@ -18,7 +18,8 @@ export interface Interval {
   method: string;
 }
 
-const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
+/** The arithmetic mean (NaN for no values). */
+export const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 
 /** Student-t interval for the mean of independent values (e.g. one per seed); null with fewer than 2. */
 export function tInterval(values: readonly number[], confidence = 0.95): Interval | null {

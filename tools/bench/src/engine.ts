@@ -22,7 +22,7 @@
  *   tsx tools/bench/src/engine.ts --memory <auto|default|backend>
  *   tsx tools/bench/src/engine.ts --attention <auto|default|backend>
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -32,7 +32,6 @@ import {
   ModelObjective,
   type AttentionSpec,
   kernelStatus,
-  mlpLayout,
   MlpObjective,
   nativeThreads,
   selectBackend,
@@ -67,6 +66,7 @@ import {
   writeArray,
   type ChildEnv,
 } from './common';
+import { writeEngineBenchData } from './engine-data';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const OTHER_BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'cpu'];
@@ -364,15 +364,7 @@ async function main(): Promise<void> {
   console.log(`MLP 784-200-200-10, N = ${BATCH_ROWS} random inputs (x ~ U[0,1), random labels, one-hot y), float32, θ = LeCun-uniform init`);
   const dir = makeWorkDir('engine');
   try {
-    const spec = specOf(CASES[0]);
-    const batch = randomBatch(BATCH_ROWS, DATA_SEED);
-    const size = mlpLayout(spec).size;
-    writeArray(dir, 'x.f32', batch.x);
-    writeArray(dir, 'y.f32', batch.y);
-    writeArray(dir, 'labels.i32', batch.labels);
-    writeArray(dir, 'theta.f32', initMlpParameters(spec, INIT_SEED));
-    writeArray(dir, 'v.f32', Float32Array.from(randomDirection(size, 7)));
-    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ n: BATCH_ROWS, input_dim: 784, hidden: [200, 200], classes: 10, cases: CASES, size }));
+    writeEngineBenchData(dir, BATCH_ROWS);
 
     const probe = findPython(['torch', 'numpy']);
     if (probe.python === null) console.log(`PyTorch not available (${probe.reason}); the bench installs nothing — our figures only.`);

@@ -12,9 +12,10 @@
  * BENCH_REPEATS / BENCH_WARMUPS (default 10 / 2) set the timing; BENCH_CHUNK the engine's chunk size (default
  * the pipeline's, 4096 rows).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { engineLabel, initMlpParameters, mlpLayout, MlpObjective, selectBackend, type MlpSpec } from '@lrscape/engine';
+import { writeEngineBenchData } from '../../bench/src/engine-data';
 import { CASES, DATA_SEED, INIT_SEED, fmt, median, randomBatch, randomDirection, readFloat32, relativeError, specOf, table, writeArray } from '../../bench/src/common';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 10);
@@ -57,17 +58,6 @@ async function timed(fn: () => Promise<unknown>, repeats = REPEATS, warmups = WA
   return median(times);
 }
 
-function writeData(dir: string, n: number): void {
-  const spec = specOf(CASES[0]);
-  const batch = randomBatch(n, DATA_SEED);
-  const size = mlpLayout(spec).size;
-  writeArray(dir, 'x.f32', batch.x);
-  writeArray(dir, 'y.f32', batch.y);
-  writeArray(dir, 'labels.i32', batch.labels);
-  writeArray(dir, 'theta.f32', initMlpParameters(spec, INIT_SEED));
-  writeArray(dir, 'v.f32', Float32Array.from(randomDirection(size, 7)));
-  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ n, input_dim: 784, hidden: [200, 200], classes: 10, cases: CASES, size }));
-}
 
 async function timeOurs(dir: string, tag: string): Promise<void> {
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { n: number };
@@ -197,7 +187,7 @@ async function sizes(): Promise<void> {
 
 const [mode, ...args] = process.argv.slice(2);
 const modes: Record<string, () => Promise<void> | void> = {
-  data: () => writeData(args[0], Number(args[1])),
+  data: () => writeEngineBenchData(args[0], Number(args[1])),
   time: () => timeOurs(args[0], args[1] ?? 'ours'),
   compare: () => compare(args[0], args[1], args[2], args[3] ?? 'ours'),
   sizes,

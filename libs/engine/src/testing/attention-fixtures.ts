@@ -5,6 +5,7 @@
 import { createRng } from '@lrscape/linalg';
 import type { AttentionSpec } from '../layout';
 import type { Batch } from '../batch';
+import { randomTargets } from './fixtures';
 
 /** T = 4 tokens of V = 3, width 4, one single-head block, the first position read out, no hidden layer (P = 102). */
 export function tinyAttention(spec: Partial<AttentionSpec> = {}): AttentionSpec {
@@ -15,12 +16,5 @@ export function tinyAttention(spec: Partial<AttentionSpec> = {}): AttentionSpec 
 export function tokenBatch(spec: AttentionSpec, n: number, seed: number): Batch {
   const rng = createRng(seed);
   const x = Float32Array.from({ length: n * spec.sequenceLength }, () => rng.int(spec.vocabulary));
-  const y = new Float32Array(n * spec.outputDim);
-  if (spec.loss === 'mse') {
-    for (let i = 0; i < y.length; i++) y[i] = rng.normal();
-    return { x, y, n };
-  }
-  const labels = Int32Array.from({ length: n }, () => rng.int(spec.outputDim));
-  labels.forEach((c, row) => (y[row * spec.outputDim + c] = 1));
-  return { x, y, n, labels };
+  return { x, n, ...randomTargets(rng, n, spec) };
 }

@@ -2,7 +2,7 @@
  * Small problems and dense helpers shared by this lib's tests (not exported from the lib). Under testing/ so
  * that editing it does not change the hash of the lib's production sources; no production file imports it.
  */
-import { createRng } from '@lrscape/linalg';
+import { createRng, type Rng } from '@lrscape/linalg';
 import { modelDims, modelLayout, type ModelSpec } from '../layout';
 import type { Batch } from '../batch';
 
@@ -11,14 +11,19 @@ export function tinyBatch(spec: ModelSpec, n: number, seed: number): Batch {
   const rng = createRng(seed);
   const { inputDim } = modelDims(spec);
   const x = Float32Array.from({ length: n * inputDim }, () => rng.normal());
+  return { x, n, ...randomTargets(rng, n, spec) };
+}
+
+/** The targets of n rows, drawn from rng after the inputs: y ~ N(0,1) for MSE, one-hot of random labels for cross-entropy. */
+export function randomTargets(rng: Rng, n: number, spec: Pick<ModelSpec, 'outputDim' | 'loss'>): { y: Float32Array; labels?: Int32Array } {
   const y = new Float32Array(n * spec.outputDim);
   if (spec.loss === 'mse') {
     for (let i = 0; i < y.length; i++) y[i] = rng.normal();
-    return { x, y, n };
+    return { y };
   }
   const labels = Int32Array.from({ length: n }, () => rng.int(spec.outputDim));
   labels.forEach((c, row) => (y[row * spec.outputDim + c] = 1));
-  return { x, y, n, labels };
+  return { y, labels };
 }
 
 /** θ with every entry (biases too) drawn N(0, scale²), stored in float32 and returned in both widths. */

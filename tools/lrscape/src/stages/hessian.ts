@@ -33,8 +33,10 @@ runStage('hessian', async ([name, slug]) => {
   const backend = engineLabel()!;
   const { chunkSize } = experiment.config.training;
   const objective = new ModelObjective(summary.spec, train, { chunkSize });
-  // A quiet-window start is replayed over the whole training set in training's chunks (its float32 trajectory is the trained one).
-  const replay = settings.subset ? new ModelObjective(summary.spec, fullTrain, { chunkSize }) : objective;
+  // A quiet-window start is replayed over the whole training set in training's chunks (its float32 trajectory is
+  // the trained one); with hessian.subset that needs an objective of its own, made only if a replay happens.
+  let replay: ModelObjective | undefined;
+  const replayObjective = () => (settings.subset ? (replay ??= new ModelObjective(summary.spec, fullTrain, { chunkSize })) : objective);
   // A 1-D regression's directions are read along a grid of x; a classifier's per class.
   const grid = train.labels === undefined && modelDims(summary.spec).inputDim === 1 ? evenGrid(train.x, 61) : null;
   const response: OutputResponse = grid ? { kind: 'grid', xs: grid } : { kind: 'classes', classes: summary.spec.outputDim };
@@ -53,7 +55,7 @@ runStage('hessian', async ([name, slug]) => {
         response,
         exactSpectrum: settings.exactSpectrumRuns.includes(run.slug),
         theta: async ({ step }) =>
-          files.has(step) ? (await readCheckpoint(join(runDir, files.get(step)!), layout)).theta : (await replayTo({ runDir, layout, objective: replay, step })).theta,
+          files.has(step) ? (await readCheckpoint(join(runDir, files.get(step)!), layout)).theta : (await replayTo({ runDir, layout, objective: replayObjective(), step })).theta,
         curvatureAt: (theta) => objective.curvatureAt(theta),
         writeVectors: (step, vectors) => writeEigenvectors(join(dir, 'vectors', checkpointFileName(step)), vectors, { step: String(step), run: run.slug }),
         onStep: (at, line, index, total) => {
@@ -72,5 +74,5 @@ runStage('hessian', async ([name, slug]) => {
     console.log(`${experiment.name}/${run.slug}: ${analysis.rows.spectra.length} Ritz values, ${analysis.rows.light_spectra.length} light, ${totalHvps} HVPs`);
   });
   objective.dispose();
-  if (replay !== objective) replay.dispose();
+  replay?.dispose();
 });
