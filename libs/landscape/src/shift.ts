@@ -53,6 +53,17 @@ function separated(values: readonly number[], m: number, minGap: number): boolea
   return values[m] > 0 ? values[m - 1] / values[m] >= minGap : true;
 }
 
+// The step×step maps compare each checkpoint with every other: its basis is orthonormalised once per m, not
+// once per pair (the same arithmetic, so the same bits). Keyed by the vectors array, which is never mutated.
+const orthonormalBases = new WeakMap<readonly Float64Array[], Map<number, Float64Array[]>>();
+function orthonormalBasis(space: CheckpointEigenspace, m: number): Float64Array[] {
+  let byM = orthonormalBases.get(space.vectors);
+  if (!byM) orthonormalBases.set(space.vectors, (byM = new Map()));
+  let basis = byM.get(m);
+  if (!basis) byM.set(m, (basis = orthonormalise(space.vectors.slice(0, m))));
+  return basis;
+}
+
 /**
  * Overlap of the top-m eigenspaces for the fixed m. Stored vectors are float32, so they are
  * re-orthonormalised in float64 first.
@@ -62,8 +73,8 @@ export function eigenspaceOverlap(a: CheckpointEigenspace, b: CheckpointEigenspa
   if (a.vectors.length < m || b.vectors.length < m) {
     throw new RangeError(`eigenspaceOverlap: m = ${m} needs ${m} stored vectors, have ${a.vectors.length} (step ${a.step}) and ${b.vectors.length} (step ${b.step})`);
   }
-  const ua = orthonormalise(a.vectors.slice(0, m));
-  const ub = orthonormalise(b.vectors.slice(0, m));
+  const ua = orthonormalBasis(a, m);
+  const ub = orthonormalBasis(b, m);
   const { overlap, cosines } = subspaceOverlap(ua, ub);
   const angles = Array.from(cosines, (c) => Math.acos(Math.min(1, Math.max(-1, c))));
   const rms = Math.sqrt(angles.reduce((sum, t) => sum + t * t, 0) / m);

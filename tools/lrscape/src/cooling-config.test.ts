@@ -70,7 +70,7 @@ describe('the cooling project', () => {
     const [project] = coolingProjects(selected);
     expect(project.name).toBe(coolingProjectName('demo'));
     expect(project.tags).toContain('lrscape:cooling:demo');
-    expect(project.targets.cooling.command).toBe('tsx tools/lrscape/src/stages/cooling.ts demo');
+    expect(project.targets.cooling.command).toBe('node tools/lrscape/bin/stage.mjs cooling demo');
     expect(project.targets.cooling.dependsOn).toEqual([{ projects: ['demo-eta-0.1'], target: 'train' }]);
     expect(project.targets.cooling.outputs).toEqual(['{workspaceRoot}/artifacts/demo/cooling']);
     expect(project.targets.cooling.inputs).toContainEqual({ runtime: `echo lrscape-cooling-slice ${sliceHash(taskSlice(selected, 'cooling'))}` });

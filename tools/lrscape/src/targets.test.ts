@@ -63,7 +63,7 @@ describe('inferred projects', () => {
     expect(a.targets.train).toEqual(b.targets.train);
     expect(a.targets.hessian.command).toBe(b.targets.hessian.command);
     expect(a.targets.hessian.inputs![0]).not.toEqual(b.targets.hessian.inputs![0]);
-    expect(a.targets.train.command).toBe('tsx tools/lrscape/src/stages/train.ts demo eta-0.01');
+    expect(a.targets.train.command).toBe('node tools/lrscape/bin/stage.mjs train demo eta-0.01');
   });
 
   it('puts into each task’s hash the slice hash its tables’ provenance records', () => {
@@ -101,7 +101,7 @@ describe('drop families', () => {
       ['demo-drop-main-s1', 'pipelines/demo/drop/main/s1'],
     ]);
     const task = projects[1].targets.continue;
-    expect(task.command).toBe('tsx tools/lrscape/src/stages/continue.ts demo main 1');
+    expect(task.command).toBe('node tools/lrscape/bin/stage.mjs continue demo main 1');
     expect(task.dependsOn).toEqual([{ projects: ['demo-eta-0.1-s1', 'demo-eta-0.01-s1'], target: 'train' }]);
     expect(task.outputs).toEqual(['{workspaceRoot}/artifacts/demo/continuations/main/s1']);
     expect(task.cache).toBe(true);

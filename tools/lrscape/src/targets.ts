@@ -91,7 +91,8 @@ const sliceInput = (experiment: Experiment, stage: TaskStage, unit?: TaskUnit): 
   runtime: `echo lrscape-${stage}-slice ${sliceHash(taskSlice(experiment, stage, unit))}`,
 });
 const upstreamOutputs: Input = { dependentTasksOutputFiles: '**/*', transitive: true };
-const stageCommand = (stage: Stage, ...args: string[]) => `tsx tools/lrscape/src/stages/${stage}.ts ${args.join(' ')}`;
+// One start-up path for every stage: the bundle launcher (tools/lrscape/bin/stage.mjs; docs/architecture.md, "Stage start-up").
+const stageCommand = (stage: Stage, ...args: string[]) => ['node tools/lrscape/bin/stage.mjs', stage, ...args].join(' ');
 
 export const runProjectName = (experiment: string, run: RunSpec) => `${experiment}-${run.slug}`;
 
@@ -263,7 +264,7 @@ export function siteProject(experiments: string[]): ProjectConfig {
       },
       analyze: { executor: 'nx:noop', cache: true, dependsOn: ['index'] },
       publish: {
-        command: 'tsx tools/lrscape/src/stages/publish.ts',
+        command: 'node tools/lrscape/bin/stage.mjs publish',
         cache: false,
         dependsOn: ['index'],
         metadata: { description: 'Copy the static site to --dest DIR, checking every link' },
