@@ -41,7 +41,7 @@ describe('edge-of-stability claims', () => {
     });
     expect(claims.map((c) => c.verdict)).toEqual(['pass', 'fail', 'fail', 'not-run']);
     expect(claims[1].measured).toBe(0); // eta-0.05 sits at λmax/(2/η) = 0.5; eta-0.5 diverged
-    expect(claims[1].detail).toBe('no run rises from below to 2/η; no run starts above 2/η');
+    expect(claims[1].detail).toBe('no run rises from below to 2/η; no initial catapult (no run that comes under 2/η started above it)');
   });
 
   it('progressive sharpening: a run that starts above 2/η and catapults down is not sharpening; rising again after the catapult is', () => {

@@ -70,7 +70,7 @@ export function progressiveSharpeningClaim(runs: readonly TableRow<'runs'>[], st
     detail: computable
       ? [
           rising.length ? `rises from below: ${rising.map((r) => `${r.run} (≤ ${LOW} at step ${r.rise.below}, ≥ ${REACH} at step ${r.rise.reached})`).join(', ')}` : 'no run rises from below to 2/η',
-          catapults.length ? `initial catapult excluded in ${catapults.map((r) => `${r.run} (starts at ${r.rise.initialRatio.toFixed(2)}, under 2/η from step ${r.rise.transientEnd})`).join(', ')}` : 'no run starts above 2/η',
+          catapults.length ? `initial catapult excluded in ${catapults.map((r) => `${r.run} (starts at ${r.rise.initialRatio.toFixed(2)}, under 2/η from step ${r.rise.transientEnd})`).join(', ')}` : 'no initial catapult (no run that comes under 2/η started above it)',
         ].join('; ')
       : 'no constant-η run with a sharpness sample under 2/η',
   };
