@@ -35,8 +35,9 @@ function freshBundle() {
   } catch {
     return null;
   }
-  const bundle = join(outDir, manifest.bundle ?? '');
-  if (!existsSync(bundle) || typeof manifest.inputs !== 'object') return null;
+  if (typeof manifest?.bundle !== 'string' || !manifest.bundle.endsWith('.mjs') || typeof manifest.inputs !== 'object' || manifest.inputs === null) return null;
+  const bundle = join(outDir, manifest.bundle);
+  if (!existsSync(bundle)) return null;
   for (const [file, digest] of Object.entries(manifest.inputs)) {
     let text;
     try {

@@ -2,7 +2,8 @@
  * The stage launcher (tools/lrscape/bin/stage.mjs; docs/architecture.md, "Stage start-up") in a scratch
  * workspace of its own: a stage that imports a lib through the tsconfig paths runs from a bundle, with the
  * lib's `import.meta.url` naming the lib's own file; an unchanged workspace starts from the same bundle; an edited
- * lib is rebuilt, never run stale; a stage that does not exist is refused by name.
+ * lib is rebuilt, never run stale, and so is a missing bundle or a corrupt manifest; a stage that does not exist
+ * is refused by name.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,14 @@ describe('stage launcher', () => {
     const run = launch('probe');
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).value).toBe(2);
+  });
+
+  it.each(['{"bundle": "", "inputs": {}}', '{"inputs": null}', '{"bund'])('rebuilds when its manifest is corrupt (%s)', (manifest) => {
+    writeFileSync(join(root, 'dist/stages/probe.json'), manifest);
+    const run = launch('probe');
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).value).toBe(2);
+    expect(JSON.parse(readFileSync(join(root, 'dist/stages/probe.json'), 'utf8')).bundle).toBe(bundles()[0]);
   });
 
   it('a bundle restored in another checkout names that checkout’s files', () => {
