@@ -15,7 +15,7 @@ import { lastLayersScope, modelLayout, type AttentionSpec } from './layout';
 import { ModelObjective, type Curvature } from './objective';
 import { referenceModelGradient, referenceModelHessianVector, referenceModelLoss } from './reference';
 import { tinyAttention, tokenBatch } from './testing/attention-fixtures';
-import { MLP_FLOAT32_TOL, randomTheta, randomVector, relError } from './testing/fixtures';
+import { expectCurvatureFreesItsTensors, MLP_FLOAT32_TOL, randomTheta, randomVector, relError } from './testing/fixtures';
 import { describeOnKernels } from './testing/kernels';
 import type { Batch } from './batch';
 
@@ -199,16 +199,7 @@ describeOnKernels('ModelObjective with an attention model', () => {
     await objective.lossAndGradient(theta.f32);
     expect(tf.memory().numTensors).toBe(withTransposes);
     expect(withTransposes - baseline).toBe(2);
-    const curvature = await objective.curvatureAt(theta.f32);
-    const held = tf.memory().numTensors;
-    await curvature.hvp(randomVector(P, 1));
-    for (const k of [1, 2, 3, 4]) {
-      const scope = lastLayersScope(objective.layout, k);
-      await curvature.operator(scope)(randomVector(scope.size, 2));
-    }
-    expect(tf.memory().numTensors).toBe(held);
-    curvature.dispose();
-    expect(tf.memory().numTensors).toBe(withTransposes);
+    await expectCurvatureFreesItsTensors(objective, theta.f32, [1, 2, 3, 4]);
     objective.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -13,7 +13,7 @@ import { convForward } from './conv';
 import { ACTIVATIONS, LOSSES, cnnGeometry, lastLayersScope, modelLayout, type Activation, type CnnSpec, type LossKind, type MlpSpec, type ModelSpec, type Pooling } from './layout';
 import { MlpObjective, ModelObjective, type Curvature } from './objective';
 import { referenceModelGradient, referenceModelHessian, referenceModelHessianVector, referenceModelLoss } from './reference';
-import { CNN_FLOAT32_TOL, MLP_FLOAT32_TOL, matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing/fixtures';
+import { CNN_FLOAT32_TOL, expectCurvatureFreesItsTensors, MLP_FLOAT32_TOL, matVec, randomTheta, randomVector, relError, subBlock, tinyBatch } from './testing/fixtures';
 import { describeOnKernels } from './testing/kernels';
 import type { Batch } from './batch';
 
@@ -226,16 +226,7 @@ describeOnKernels('ModelObjective with a CNN', () => {
     await objective.outputs(theta.f32, batch.x.subarray(0, 2 * 50), 2);
     await objective.lossAndGradient(theta.f32);
     expect(tf.memory().numTensors).toBe(baseline);
-    const curvature = await objective.curvatureAt(theta.f32);
-    const held = tf.memory().numTensors;
-    await curvature.hvp(randomVector(P, 1));
-    for (const k of [1, 2]) {
-      const scope = lastLayersScope(objective.layout, k);
-      await curvature.operator(scope)(randomVector(scope.size, 2));
-    }
-    expect(tf.memory().numTensors).toBe(held);
-    curvature.dispose();
-    expect(tf.memory().numTensors).toBe(baseline);
+    await expectCurvatureFreesItsTensors(objective, theta.f32, [1, 2]);
     objective.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

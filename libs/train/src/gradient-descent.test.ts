@@ -16,6 +16,9 @@ const base = (objective: TrainableObjective, eta: number, steps: number): TrainO
   divergenceFactor: 1e3,
 });
 
+// Decays, spikes at steps 10–12, recovers below the pre-spike level at step 15.
+const SPIKE_LOSSES = [10, 9, 8, 7, 6, 5, 4, 3.5, 3, 2.8, 2.7, 5, 6, 4, 3, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1];
+
 describe('trainFullBatchGD', () => {
   it('follows θ_{t+1} = (1 − ηa) θ_t on a quadratic and tracks λmax', async () => {
     const a = [4, 1, 0.5, 0.25];
@@ -64,11 +67,9 @@ describe('trainFullBatchGD', () => {
   });
 
   it('saves event checkpoints at the minimum before each loss spike and when the loss is back under it', async () => {
-    // Decays, spikes at steps 10–12, recovers below the pre-spike level at step 15.
-    const losses = [10, 9, 8, 7, 6, 5, 4, 3.5, 3, 2.8, 2.7, 5, 6, 4, 3, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1];
     const saved: [number, string][] = [];
     const result = await trainFullBatchGD({
-      ...base(scripted(losses), 0.1, 20),
+      ...base(scripted(SPIKE_LOSSES), 0.1, 20),
       checkpointEvery: 100,
       eventCheckpoints: { detector: { kind: 'relative', threshold: 0.1 }, maxCount: 5 },
       onCheckpoint: (step, _theta, reason) => void saved.push([step, reason]),
@@ -83,11 +84,10 @@ describe('trainFullBatchGD', () => {
   });
 
   it('light checkpoints: θ at the listed steps; an event-before found later at a light step takes it over (same θ)', async () => {
-    // The spike of the test above: the minimum before it is step 10, which is also a light step.
-    const losses = [10, 9, 8, 7, 6, 5, 4, 3.5, 3, 2.8, 2.7, 5, 6, 4, 3, 2.6, 2.5, 2.4, 2.3, 2.2, 2.1];
+    // The spike of SPIKE_LOSSES: the minimum before it is step 10, which is also a light step.
     const saved: [number, string][] = [];
     const result = await trainFullBatchGD({
-      ...base(scripted(losses), 0.1, 20),
+      ...base(scripted(SPIKE_LOSSES), 0.1, 20),
       checkpointEvery: 100,
       lightCheckpointSteps: [5, 10, 16, 20, 25],
       eventCheckpoints: { detector: { kind: 'relative', threshold: 0.1 }, maxCount: 5 },

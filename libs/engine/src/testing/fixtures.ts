@@ -2,9 +2,12 @@
  * Small problems and dense helpers shared by this lib's tests (not exported from the lib). Under testing/ so
  * that editing it does not change the hash of the lib's production sources; no production file imports it.
  */
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
 import { createRng, type Rng } from '@lrscape/linalg';
-import { modelDims, modelLayout, type ModelSpec } from '../layout';
+import { lastLayersScope, modelDims, modelLayout, type ModelSpec } from '../layout';
 import type { Batch } from '../batch';
+import type { ModelObjective } from '../objective';
 
 /** A tiny batch: x ~ N(0,1); y ~ N(0,1) for MSE, one-hot of random labels for cross-entropy. */
 export function tinyBatch(spec: ModelSpec, n: number, seed: number): Batch {
@@ -77,4 +80,22 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
     n += b[i] ** 2;
   }
   return n === 0 ? Math.sqrt(d) : Math.sqrt(d / n);
+}
+
+/**
+ * A curvature state at θ holds its tensors while an HVP and each last-k-layer operator run (they leave nothing
+ * behind), and its dispose() frees them all: back to the count before it was made.
+ */
+export async function expectCurvatureFreesItsTensors(objective: ModelObjective, theta: Float32Array, ks: readonly number[]): Promise<void> {
+  const before = tf.memory().numTensors;
+  const curvature = await objective.curvatureAt(theta);
+  const held = tf.memory().numTensors;
+  await curvature.hvp(randomVector(curvature.size, 1));
+  for (const k of ks) {
+    const scope = lastLayersScope(objective.layout, k);
+    await curvature.operator(scope)(randomVector(scope.size, 2));
+  }
+  expect(tf.memory().numTensors).toBe(held);
+  curvature.dispose();
+  expect(tf.memory().numTensors).toBe(before);
 }
