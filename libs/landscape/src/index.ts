@@ -9,7 +9,7 @@ export {
   type OutputResponse,
   type ScopeSummary,
 } from './checkpoint-analysis';
-export { analysisSteps, analyzeRun, type AnalysisStep, type RunAnalysis, type RunAnalysisInput, type RunAnalysisRows, type RunAnalysisSettings } from './run-analysis';
+export { analysisSteps, analyzeRun, quietWindowPlan, type AnalysisStep, type RunAnalysis, type RunAnalysisInput, type RunAnalysisRows, type RunAnalysisSettings } from './run-analysis';
 export { analyzeLightCheckpoint, type LightAnalysisSettings, type LightCheckpointAnalysis } from './light-analysis';
 export { matchedSlopeClaims, shiftWindowClaims } from './shift-claims';
 export { hessianRecordSchema, readHessianRecord, writeHessianRecord, HESSIAN_RECORD_FILE, type HessianRecord } from './hessian-record';

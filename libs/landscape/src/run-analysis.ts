@@ -6,7 +6,7 @@
  */
 import type { StoredEigenvector, TableRow } from '@lrscape/artifacts';
 import type { Curvature, Scope } from '@lrscape/engine';
-import { planSwitchPoints, type CheckpointEntry } from '@lrscape/train';
+import { planSwitchPoints, type CheckpointEntry, type SwitchPlanOptions } from '@lrscape/train';
 import { analyzeCheckpoint, type CheckpointAnalysis, type CheckpointAnalysisSettings, type OutputResponse, type ScopeSummary } from './checkpoint-analysis';
 import type { WarmStart } from './decompose';
 import { analyzeLightCheckpoint } from './light-analysis';
@@ -48,10 +48,18 @@ export interface RunAnalysis {
   lightSeconds: number;
 }
 
+/**
+ * The window test's pairing rule from the light settings: the hessian task replays the quiet starts it plans and
+ * the aggregate's windowComparisons pairs the same ones, so both take their plan from here.
+ */
+export function quietWindowPlan(light: RunAnalysisSettings['light']): SwitchPlanOptions {
+  return { instabilities: light.maxWindows, minStep: light.minQuietStep };
+}
+
 /** The steps of a run's hessian task: its checkpoints and the quiet-window starts that are not checkpoints, in step order. */
 export function analysisSteps(checkpoints: readonly CheckpointEntry[], light: RunAnalysisSettings['light']): AnalysisStep[] {
   const steps = new Set(checkpoints.map((c) => c.step));
-  const quiet = planSwitchPoints(checkpoints, { instabilities: light.maxWindows, minStep: light.minQuietStep })
+  const quiet = planSwitchPoints(checkpoints, quietWindowPlan(light))
     .points.filter((p) => p.kind === 'quiet-start' && !steps.has(p.step))
     .map((p): AnalysisStep => ({ step: p.step, reason: 'quiet-start' }));
   return [...checkpoints.map((c): AnalysisStep => ({ step: c.step, reason: c.reason })), ...quiet].sort((a, b) => a.step - b.step);

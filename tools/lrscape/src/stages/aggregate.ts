@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { readEigenvectors, readTable, verifyManifest, writeFolderAtomically, writeTable, type TableRow } from '@lrscape/artifacts';
 import { modelLayout } from '@lrscape/engine';
-import { aggregateExperiment, emptySweepFields, type CoolingTables, type DropFamilyInput, type ExperimentTables, type HessianRows, type RunInput } from '@lrscape/landscape';
+import { aggregateExperiment, emptySweepFields, quietWindowPlan, type CoolingTables, type DropFamilyInput, type ExperimentTables, type HessianRows, type RunInput } from '@lrscape/landscape';
 import { checkpointFileName, readCheckpoint, readFamilyRecord, readRunSummary, type FamilyRecord } from '@lrscape/train';
 import { dropTasks, hasCoolingTask } from '../experiment-config';
 import { experimentPaths, loadStageExperiment, runStage, tableMetadata } from './common';
@@ -63,7 +63,7 @@ runStage('aggregate', async ([name]) => {
   }));
   for (const field of emptySweepFields(analysis.instabilities)) console.warn(`${experiment.file}: field \`${field}\` is empty: no sensitivity rows for that detector, the robustness claim is not run`);
   const { matchedTime, hessian: { light } } = experiment.config;
-  const shift = { ...analysis.shift, m, matchedTime, windows: { instabilities: light.maxWindows, minStep: light.minQuietStep } };
+  const shift = { ...analysis.shift, m, matchedTime, windows: quietWindowPlan(light) };
   const tables = aggregateExperiment(inputs, { ...analysis, shift }, cooling, dropFamilies);
   const backends = [...new Set(inputs.map((r) => r.summary.backend))].join(',') || 'none';
   const metadata = tableMetadata(experiment, 'aggregate', backends);
