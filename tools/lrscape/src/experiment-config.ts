@@ -450,16 +450,12 @@ function runSlug(schedule: Schedule, seed: number): string {
 
 export function expandRuns(config: ExperimentConfig): RunSpec[] {
   const runs: Omit<RunSpec, 'lightSteps'>[] = [];
+  const add = (schedule: Schedule, seed: number, steps: number) => runs.push({ slug: runSlug(schedule, seed), schedule, seed, steps, eta: peakLearningRate(schedule) });
   for (const eta of config.grid.etas) {
-    for (const seed of config.grid.seeds) {
-      const schedule: Schedule = { kind: 'constant', eta };
-      runs.push({ slug: runSlug(schedule, seed), schedule, seed, steps: config.training.steps, eta: peakLearningRate(schedule) });
-    }
+    for (const seed of config.grid.seeds) add({ kind: 'constant', eta }, seed, config.training.steps);
   }
   for (const run of config.runs) {
-    for (const seed of run.seeds ?? config.grid.seeds) {
-      runs.push({ slug: runSlug(run.schedule, seed), schedule: run.schedule, seed, steps: run.steps ?? config.training.steps, eta: peakLearningRate(run.schedule) });
-    }
+    for (const seed of run.seeds ?? config.grid.seeds) add(run.schedule, seed, run.steps ?? config.training.steps);
   }
   const matched = config.matchedTime;
   if (matched) {
@@ -469,7 +465,7 @@ export function expandRuns(config: ExperimentConfig): RunSpec[] {
     for (const seed of [...new Set(runs.map((r) => r.seed))]) {
       const baseline = runs.find((r) => r.schedule.kind === 'constant' && r.schedule.eta === matched.baselineEta && r.seed === seed);
       if (baseline) baseline.steps = Math.max(baseline.steps, horizonStep);
-      else runs.push({ slug: runSlug(schedule, seed), schedule, seed, steps: Math.max(config.training.steps, horizonStep), eta: matched.baselineEta });
+      else add(schedule, seed, Math.max(config.training.steps, horizonStep));
     }
   }
   return runs.map((run) => ({ ...run, lightSteps: lightCheckpointSteps(config, run) }));
