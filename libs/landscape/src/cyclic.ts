@@ -17,7 +17,7 @@
  * over seeds (seeds are the independent units; with 3–5 of them a bootstrap covers poorly).
  */
 import type { TableRow } from '@lrscape/artifacts';
-import { cumulativeLearningRate, firstStepAtTime, type LearningRateSchedule } from '@lrscape/train';
+import { cumulativeLearningRate, firstStepAtTime, sameLearningRate, type LearningRateSchedule } from '@lrscape/train';
 import { eigenspaceOverlap, type CheckpointEigenspace, type ShiftSettings } from './shift';
 import { kendallTau, signVerdict, tInterval } from './statistics';
 
@@ -64,13 +64,10 @@ export interface CyclicTables {
 
 type Role = TableRow<'cyclic'>['role'];
 
-/** Two η (or two ratios) are the same when equal to 1e-9 relative: 0.1/16 is written 0.00625. */
-const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
-
 /** η_hi/η_lo of a run of the study at etaHigh (1 for the constant etaHigh run), null for any other run. */
 export function cyclicRatio(schedule: LearningRateSchedule, etaHigh: number): number | null {
-  if (schedule.kind === 'constant') return same(schedule.eta, etaHigh) ? 1 : null;
-  if (schedule.kind === 'cyclic' && same(schedule.etaHigh, etaHigh)) return schedule.etaHigh / schedule.etaLow;
+  if (schedule.kind === 'constant') return sameLearningRate(schedule.eta, etaHigh) ? 1 : null;
+  if (schedule.kind === 'cyclic' && sameLearningRate(schedule.etaHigh, etaHigh)) return schedule.etaHigh / schedule.etaLow;
   return null;
 }
 
@@ -93,7 +90,7 @@ export function cycleEnds(schedule: LearningRateSchedule, settings: Pick<CyclicS
 export function periodMismatch(schedule: LearningRateSchedule, cycleTau: number): string | null {
   if (schedule.kind !== 'cyclic') return null;
   const tau = cumulativeLearningRate(schedule, schedule.period);
-  return same(tau, cycleTau) ? null : `its period of ${schedule.period} steps spans τ = ${tau.toPrecision(6)}, not the study's cycleTau = ${cycleTau}`;
+  return sameLearningRate(tau, cycleTau) ? null : `its period of ${schedule.period} steps spans τ = ${tau.toPrecision(6)}, not the study's cycleTau = ${cycleTau}`;
 }
 
 /** The first step with loss ≤ L* (and the first such step with a test loss): λmax and the test loss there. */
@@ -133,7 +130,7 @@ function studyRuns(inputs: CyclicInputs, settings: CyclicSettings): StudyRun[] {
   const chosen: StudyRun[] = [];
   for (const run of inputs.runs) {
     const ratio = cyclicRatio(run.schedule, settings.etaHigh);
-    const listed = ratio !== null ? settings.ratios.find((r) => same(r, ratio)) : undefined;
+    const listed = ratio !== null ? settings.ratios.find((r) => sameLearningRate(r, ratio)) : undefined;
     if (listed !== undefined) chosen.push({ run, role: run.schedule.kind === 'constant' ? 'constant' : 'cyclic', ratio: listed });
   }
   // The baselines are the matched-time comparisons' own (one per seed), so that both use the same run.

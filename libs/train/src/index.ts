@@ -1,4 +1,4 @@
-export { cumulativeLearningRate, firstStepAtTime, learningRateAt, peakLearningRate, scheduleSchema, type LearningRateSchedule } from './schedule';
+export { cumulativeLearningRate, firstStepAtTime, learningRateAt, peakLearningRate, sameLearningRate, scheduleSchema, type LearningRateSchedule } from './schedule';
 export { describeDetector, hasRisen, RISE_DETECTOR_KINDS, riseDetectorSchema, riseLevel, type RiseDetector, type RiseDetectorKind } from './rise-rule';
 export { criterionMet, stepCap, stopRuleSchema, STOP_REASONS, type StopReason, type StopRule } from './stop-rule';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cumulativeLearningRate, firstStepAtTime, learningRateAt, peakLearningRate, scheduleSchema } from './schedule';
+import { cumulativeLearningRate, firstStepAtTime, learningRateAt, peakLearningRate, sameLearningRate, scheduleSchema } from './schedule';
 
 describe('learningRateAt', () => {
   it('constant', () => {
@@ -77,5 +77,15 @@ describe('cumulative learning rate τ_t = Σ_{s<t} η_s', () => {
         expect(cumulativeLearningRate({ kind: 'constant', eta }, t)).toBeGreaterThanOrEqual(tau * (1 - 1e-12));
       }
     }
+  });
+});
+
+describe('sameLearningRate', () => {
+  it('matches η and ratios as a config writes them (to 1e-9 relative), and nothing farther apart', () => {
+    expect(sameLearningRate(0.1 / 16, 0.00625)).toBe(true);
+    expect(sameLearningRate(0.1 / 0.0125, 8)).toBe(true);
+    expect(sameLearningRate(0.1, 0.1 * (1 + 2e-9))).toBe(false);
+    expect(sameLearningRate(0.1, 0.1001)).toBe(false);
+    expect(sameLearningRate(0, 0)).toBe(true);
   });
 });

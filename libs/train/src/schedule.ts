@@ -80,3 +80,11 @@ export function firstStepAtTime(schedule: LearningRateSchedule, tau: number, max
   }
   return null;
 }
+
+/**
+ * Two η (or two ratios of η) are the same to 1e-9 relative: a config writes 0.1/16 as 0.00625. The config's
+ * validation of the cyclic study and the study itself (libs/landscape/src/cyclic.ts) match runs by it, so they agree.
+ */
+export function sameLearningRate(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+}

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '@lrscape/artifacts';
-import { cumulativeLearningRate, firstStepAtTime, peakLearningRate, riseDetectorSchema, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
+import { cumulativeLearningRate, firstStepAtTime, peakLearningRate, riseDetectorSchema, sameLearningRate, scheduleSchema, type LearningRateSchedule } from '@lrscape/train';
 // The engine's layout module itself, not its index: the index loads tfjs, which would add ~0.6 s to every
 // graph computation (the Nx plugin imports this file). layout.ts needs only @lrscape/linalg.
 import { cnnGeometry, lastLayersScope, modelLayout, type CnnSpec, type ConvGeometry, type ModelSpec, type ParameterLayout } from '@lrscape/engine/layout';
@@ -839,9 +839,6 @@ export function findDropTask(experiment: Experiment, family: string, seed: numbe
   return task;
 }
 
-/** η (or a ratio) equal to 1e-9 relative: 0.1/16 is written 0.00625. */
-const sameRate = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
-
 /**
  * Refuses a cyclic study (analysis.cyclic) that cannot be compared at matched τ: a ratio listed twice or without
  * runs, a period that does not span cycleTau, a run shorter than its cycles, cycle ends missing from the τ grid.
@@ -851,16 +848,16 @@ function checkCyclicStudy(config: ExperimentConfig, runs: readonly RunSpec[], fa
   if (!study) return;
   const { etaHigh, ratios, cycleTau, cycles } = study;
   ratios.forEach((ratio, i) => {
-    if (ratios.findIndex((r) => sameRate(r, ratio)) !== i) fail(`analysis.cyclic.ratios.${i}`, `ratio ${ratio} is listed twice`);
+    if (ratios.findIndex((r) => sameLearningRate(r, ratio)) !== i) fail(`analysis.cyclic.ratios.${i}`, `ratio ${ratio} is listed twice`);
   });
   if (study.fromCycle > cycles) fail('analysis.cyclic.fromCycle', `${study.fromCycle} is after the last cycle (analysis.cyclic.cycles = ${cycles}): no cycle is compared`);
-  const inStudy = (schedule: Schedule) => schedule.kind === 'cyclic' && sameRate(schedule.etaHigh, etaHigh) && ratios.some((r) => sameRate(r, schedule.etaHigh / schedule.etaLow));
+  const inStudy = (schedule: Schedule) => schedule.kind === 'cyclic' && sameLearningRate(schedule.etaHigh, etaHigh) && ratios.some((r) => sameLearningRate(r, schedule.etaHigh / schedule.etaLow));
   ratios.forEach((ratio, i) => {
-    if (sameRate(ratio, 1)) {
-      if (!runs.some((r) => r.schedule.kind === 'constant' && sameRate(r.schedule.eta, etaHigh))) {
+    if (sameLearningRate(ratio, 1)) {
+      if (!runs.some((r) => r.schedule.kind === 'constant' && sameLearningRate(r.schedule.eta, etaHigh))) {
         fail(`analysis.cyclic.ratios.${i}`, `ratio 1 is the constant-η run at etaHigh = ${etaHigh}, and there is none (add ${etaHigh} to grid.etas)`);
       }
-    } else if (!runs.some((r) => r.schedule.kind === 'cyclic' && sameRate(r.schedule.etaHigh, etaHigh) && sameRate(r.schedule.etaHigh / r.schedule.etaLow, ratio))) {
+    } else if (!runs.some((r) => r.schedule.kind === 'cyclic' && sameLearningRate(r.schedule.etaHigh, etaHigh) && sameLearningRate(r.schedule.etaHigh / r.schedule.etaLow, ratio))) {
       fail(`analysis.cyclic.ratios.${i}`, `no cyclic run with etaHigh = ${etaHigh} and etaLow = ${etaHigh / ratio} (ratio ${ratio}): add one to runs, with a period P such that P·(etaLow + etaHigh)/2 = analysis.cyclic.cycleTau = ${cycleTau}`);
     }
   });
@@ -868,27 +865,27 @@ function checkCyclicStudy(config: ExperimentConfig, runs: readonly RunSpec[], fa
     const schedule = entry.schedule;
     const steps = entry.steps ?? config.training.steps;
     const stepsField = entry.steps !== undefined ? `runs.${j}.steps` : 'training.steps';
-    if (schedule.kind === 'constant' && sameRate(schedule.eta, etaHigh) && ratios.some((r) => sameRate(r, 1))) {
+    if (schedule.kind === 'constant' && sameLearningRate(schedule.eta, etaHigh) && ratios.some((r) => sameLearningRate(r, 1))) {
       const needed = firstStepAtTime(schedule, cycles * cycleTau, Number.MAX_SAFE_INTEGER)!;
       if (steps < needed) fail(stepsField, `${steps} steps at η = ${etaHigh} end before τ = ${cycles}·analysis.cyclic.cycleTau (step ${needed}): the ratio-1 run must reach the last cycle end`);
     }
     if (schedule.kind !== 'cyclic' || !inStudy(schedule)) return;
     const tau = cumulativeLearningRate(schedule, schedule.period);
-    if (!sameRate(tau, cycleTau)) {
+    if (!sameLearningRate(tau, cycleTau)) {
       const even = Math.round(cycleTau / ((schedule.etaLow + schedule.etaHigh) / 2));
-      const hint = even >= 2 && sameRate(cumulativeLearningRate({ ...schedule, period: even }, even), cycleTau) ? ` (a period of ${even} does)` : '';
+      const hint = even >= 2 && sameLearningRate(cumulativeLearningRate({ ...schedule, period: even }, even), cycleTau) ? ` (a period of ${even} does)` : '';
       fail(`runs.${j}.schedule.period`, `${schedule.period} steps span τ = ${tau.toPrecision(6)} (Σ η over one period), not analysis.cyclic.cycleTau = ${cycleTau}${hint}: cycle k must end at τ = k·cycleTau in every run of the study`);
     }
     if (steps < cycles * schedule.period) fail(stepsField, `${steps} is shorter than analysis.cyclic.cycles × period = ${cycles} × ${schedule.period}: the run ends before its last cycle`);
   });
-  if (config.grid.etas.some((eta) => sameRate(eta, etaHigh)) && ratios.some((r) => sameRate(r, 1))) {
+  if (config.grid.etas.some((eta) => sameLearningRate(eta, etaHigh)) && ratios.some((r) => sameLearningRate(r, 1))) {
     const needed = firstStepAtTime({ kind: 'constant', eta: etaHigh }, cycles * cycleTau, Number.MAX_SAFE_INTEGER)!;
     if (config.training.steps < needed) fail('training.steps', `${config.training.steps} steps at η = ${etaHigh} end before τ = ${cycles}·analysis.cyclic.cycleTau (step ${needed}): the ratio-1 run must reach the last cycle end`);
   }
   const grid = config.matchedTime?.taus;
   if (!grid) fail('analysis.cyclic', 'needs a matchedTime section: the baseline at matched τ and the light checkpoints at the cycle ends come from it');
   for (let k = 1; k <= cycles; k++) {
-    if (!grid!.some((tau) => sameRate(tau, k * cycleTau))) fail('matchedTime.taus', `lacks τ = ${k * cycleTau}, the end of cycle ${k} (${k}·analysis.cyclic.cycleTau): the cyclic study compares eigenspaces at every cycle end`);
+    if (!grid!.some((tau) => sameLearningRate(tau, k * cycleTau))) fail('matchedTime.taus', `lacks τ = ${k * cycleTau}, the end of cycle ${k} (${k}·analysis.cyclic.cycleTau): the cyclic study compares eigenspaces at every cycle end`);
   }
 }
 
